@@ -1,0 +1,1 @@
+"""Custom components package (for tests and type checking)."""

@@ -1,0 +1,49 @@
+"""The FlexAPI integration: InHand Networks gateways over FlexAPI MQTT."""
+
+from __future__ import annotations
+
+from homeassistant.components import mqtt
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.typing import ConfigType
+
+from .const import DOMAIN
+from .runtime import FlexApiConfigEntry, FlexApiRuntime
+
+PLATFORMS: list[Platform] = []
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Set up the integration (services are registered here)."""
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: FlexApiConfigEntry) -> bool:
+    """Set up one FlexAPI device."""
+    if not await mqtt.async_wait_for_mqtt_client(hass):
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN, translation_key="mqtt_not_available"
+        )
+    runtime = FlexApiRuntime(hass, entry)
+    entry.runtime_data = runtime
+    await runtime.async_start()
+    entry.async_on_unload(runtime.async_stop)
+    runtime.update_device_registry()
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    return True
+
+
+async def _async_options_updated(
+    hass: HomeAssistant, entry: FlexApiConfigEntry
+) -> None:
+    """Reload so that new options (units, staleness) take effect."""
+    hass.config_entries.async_schedule_reload(entry.entry_id)
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: FlexApiConfigEntry) -> bool:
+    """Unload one FlexAPI device."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

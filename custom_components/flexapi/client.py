@@ -1,0 +1,304 @@
+"""MQTT transport of one FlexAPI device, through Home Assistant's MQTT only.
+
+Requests carry a unique ``client_token`` and are matched to responses by it
+(or, for the bare responses of §3.3.10, to the oldest pending request on the
+same response topic). Requests go through two FIFO lanes that keep the §2.3
+spacing: 1 s between settings/refresh/get requests and 5 s between io
+control requests. Waiting requests with the same merge key are merged, never
+dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+import logging
+import math
+from typing import Any
+
+from homeassistant.components import mqtt
+from homeassistant.components.mqtt import ReceiveMessage
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+
+from .const import BUSY_RETRIES, REQUEST_TIMEOUT, SPACING_MARGIN
+from .protocol import messages as msgs
+from .protocol.errors import (
+    ErrorCode,
+    FlexApiError,
+    FlexApiResponseError,
+    FlexApiTimeoutError,
+)
+from .protocol.limits import MIN_IO_CONTROL_SPACING, MIN_REQUEST_SPACING
+from .protocol.topics import RESPONSE_KINDS, TopicKind, Topics
+
+_LOGGER = logging.getLogger(__name__)
+
+type DataCallback = Callable[[str | None, Mapping[str, Any]], object]
+type EventCallback = Callable[[msgs.FlexEvent], None]
+
+
+@dataclass(slots=True)
+class _Job:
+    topic: str
+    payload: dict[str, Any]
+    merge_key: str | None
+    future: asyncio.Future[Any]
+    retries: int = BUSY_RETRIES
+    timer: asyncio.TimerHandle | None = field(default=None, repr=False)
+
+    @property
+    def token(self) -> str:
+        return str(self.payload[msgs.TOKEN_KEY])
+
+    @property
+    def response_topic(self) -> str:
+        return Topics.response(self.topic)
+
+
+class RequestLane:
+    """A FIFO queue that puts at most one request on the wire per spacing."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        name: str,
+        spacing: float,
+        send: Callable[[_Job], Any],
+    ) -> None:
+        """Create an idle lane."""
+        self._hass = hass
+        self.name = name
+        self.spacing = spacing
+        self._send = send
+        self._queue: deque[_Job] = deque()
+        self._last_sent = -math.inf
+        self._task: asyncio.Task[None] | None = None
+
+    def __len__(self) -> int:
+        """Number of requests waiting."""
+        return len(self._queue)
+
+    def submit(self, job: _Job, *, front: bool = False) -> asyncio.Future[Any]:
+        """Queue a job, merging it into a waiting one with the same key."""
+        if job.merge_key is not None and not front:
+            for waiting in self._queue:
+                if waiting.merge_key == job.merge_key:
+                    token = waiting.payload[msgs.TOKEN_KEY]
+                    waiting.payload.update(job.payload)
+                    waiting.payload[msgs.TOKEN_KEY] = token
+                    return waiting.future
+        if front:
+            self._queue.appendleft(job)
+        else:
+            self._queue.append(job)
+        if self._task is None:
+            self._task = self._hass.async_create_background_task(
+                self._run(), f"flexapi request lane {self.name}"
+            )
+        return job.future
+
+    async def _run(self) -> None:
+        loop = self._hass.loop
+        try:
+            while self._queue:
+                delay = self._last_sent + self.spacing - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                job = self._queue.popleft()
+                if job.future.done():
+                    continue
+                self._last_sent = loop.time()
+                await self._send(job)
+        finally:
+            self._task = None
+
+    def shutdown(self, error: Exception) -> None:
+        """Stop the lane and fail every waiting request."""
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        while self._queue:
+            job = self._queue.popleft()
+            if not job.future.done():
+                job.future.set_exception(error)
+
+
+class FlexApiClient:
+    """Subscriptions, request/response matching and spacing for one device."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        topics: Topics,
+        *,
+        on_data: DataCallback | None = None,
+        on_event: EventCallback | None = None,
+        timeout: float = REQUEST_TIMEOUT,
+    ) -> None:
+        """Create a client; call :meth:`async_start` to subscribe."""
+        self.hass = hass
+        self.topics = topics
+        self._on_data = on_data
+        self._on_event = on_event
+        self.timeout = timeout
+        self._pending: dict[str, _Job] = {}
+        self._unsubscribe: list[CALLBACK_TYPE] = []
+        self.lanes = {
+            "request": RequestLane(
+                hass, "request", MIN_REQUEST_SPACING + SPACING_MARGIN, self._send
+            ),
+            "io": RequestLane(
+                hass, "io", MIN_IO_CONTROL_SPACING + SPACING_MARGIN, self._send
+            ),
+        }
+
+    # -- lifecycle ----------------------------------------------------------
+
+    async def async_start(self) -> None:
+        """Subscribe to the device's info, response and event topics."""
+        for topic in self.topics.subscriptions:
+            self._unsubscribe.append(
+                await mqtt.async_subscribe(
+                    self.hass, topic, self._handle_message, qos=1, encoding=None
+                )
+            )
+
+    @callback
+    def async_stop(self) -> None:
+        """Unsubscribe, stop the lanes and fail pending requests."""
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        error = FlexApiError("the FlexAPI device was unloaded")
+        for lane in self.lanes.values():
+            lane.shutdown(error)
+        for job in self._pending.values():
+            if job.timer is not None:
+                job.timer.cancel()
+            if not job.future.done():
+                job.future.set_exception(error)
+        self._pending.clear()
+
+    # -- requests -----------------------------------------------------------
+
+    async def async_request(
+        self,
+        topic: str,
+        payload: dict[str, Any],
+        *,
+        lane: str = "request",
+        merge_key: str | None = None,
+    ) -> Any:
+        """Queue a request (payload with its token) and await its result.
+
+        Raises :class:`FlexApiResponseError` when the device answers an error
+        and :class:`FlexApiTimeoutError` when it does not answer in time.
+        """
+        job = _Job(topic, payload, merge_key, self.hass.loop.create_future())
+        return await self.lanes[lane].submit(job)
+
+    async def _send(self, job: _Job) -> None:
+        token = job.token
+        self._pending[token] = job
+        job.timer = self.hass.loop.call_later(self.timeout, self._expire, token)
+        _LOGGER.debug(
+            "%s: sending %s token %s", self.topics.client_id, job.topic, token
+        )
+        try:
+            await mqtt.async_publish(
+                self.hass, job.topic, msgs.encode(job.payload), qos=1, retain=False
+            )
+        except HomeAssistantError as err:
+            self._finish(token, error=FlexApiError(f"MQTT publish failed: {err}"))
+
+    @callback
+    def _expire(self, token: str) -> None:
+        self._finish(
+            token,
+            error=FlexApiTimeoutError(
+                f"no response from {self.topics.client_id} within {self.timeout:g} s"
+            ),
+        )
+
+    def _finish(
+        self, token: str, *, result: Any = None, error: Exception | None = None
+    ) -> _Job | None:
+        job = self._pending.pop(token, None)
+        if job is None:
+            return None
+        if job.timer is not None:
+            job.timer.cancel()
+        if not job.future.done():
+            if error is not None:
+                job.future.set_exception(error)
+            else:
+                job.future.set_result(result)
+        return job
+
+    # -- incoming -----------------------------------------------------------
+
+    @callback
+    def _handle_message(self, msg: ReceiveMessage) -> None:
+        parsed = self.topics.parse(msg.topic)
+        if parsed is None:
+            return
+        obj = msgs.decode_object(msg.payload)
+        if obj is None:
+            _LOGGER.debug("Dropping non-JSON-object payload on %s", msg.topic)
+            return
+        if parsed.kind is TopicKind.INFO:
+            if self._on_data is not None:
+                self._on_data(parsed.group, obj)
+        elif parsed.kind in RESPONSE_KINDS:
+            self._handle_response(msg.topic, parsed.kind, parsed.group, obj)
+        elif parsed.kind is TopicKind.EVENT_NOTICE:
+            if (event := msgs.parse_event(obj)) is None:
+                _LOGGER.debug("Dropping malformed event on %s: %s", msg.topic, obj)
+            elif self._on_event is not None:
+                self._on_event(event)
+
+    def _handle_response(
+        self, topic: str, kind: TopicKind, group: str | None, obj: dict[str, Any]
+    ) -> None:
+        response = msgs.parse_response(obj)
+        if response is None:
+            _LOGGER.debug("Dropping malformed response on %s", topic)
+            return
+        token = response.token
+        if token is None:
+            # A bare response: the oldest pending request on this topic.
+            token = next(
+                (t for t, job in self._pending.items() if job.response_topic == topic),
+                None,
+            )
+        job = self._pending.get(token) if token is not None else None
+        if token is None or job is None or job.response_topic != topic:
+            _LOGGER.debug("Ignoring response with unknown token on %s", topic)
+            return
+        if response.error == ErrorCode.DEVICE_BUSY and job.retries > 0:
+            self._pending.pop(token)
+            if job.timer is not None:
+                job.timer.cancel()
+            job.retries -= 1
+            lane = "io" if kind is TopicKind.IO_CONTROL_RESP else "request"
+            _LOGGER.debug("%s busy; retrying %s", self.topics.client_id, job.topic)
+            self.lanes[lane].submit(job, front=True)
+            return
+        if not response.ok:
+            self._finish(
+                token,
+                error=FlexApiResponseError(
+                    response.error or "device_error", response.error_desc
+                ),
+            )
+            return
+        if (
+            kind is TopicKind.REFRESH_RESP
+            and isinstance(response.result, dict)
+            and self._on_data is not None
+        ):
+            self._on_data(group, response.result)
+        self._finish(token, result=response.result)

@@ -1,0 +1,31 @@
+"""Constants of the FlexAPI integration."""
+
+from __future__ import annotations
+
+from typing import Final
+
+DOMAIN: Final = "flexapi"
+
+CONF_CLIENT_ID: Final = "client_id"
+CONF_PREFIX: Final = "prefix"
+
+CONF_GNSS_SPEED_UNIT: Final = "gnss_speed_unit"
+CONF_STALE_MULTIPLIER: Final = "stale_multiplier"
+SPEED_KMH: Final = "km/h"
+SPEED_KNOTS: Final = "kn"
+DEFAULT_STALE_MULTIPLIER: Final = 3.0
+
+#: Seconds to wait for a response once a request is on the wire.
+REQUEST_TIMEOUT: Final = 10.0
+#: Seconds the config flow waits for a sysinfo answer.
+FLOW_REQUEST_TIMEOUT: Final = 4.0
+#: Seconds the user step listens for gateways.
+LISTEN_SECONDS: Final = 5.0
+#: Margin added to the spec's minimum spacings, for network jitter.
+SPACING_MARGIN: Final = 0.1
+#: Seconds between staleness checks.
+STALE_CHECK_SECONDS: Final = 5.0
+#: Times a request is retried after ``device_busy``.
+BUSY_RETRIES: Final = 2
+
+MANUFACTURERS: Final = {"inhand": "InHand Networks"}

@@ -1,0 +1,67 @@
+"""Exceptions and error codes of the FlexAPI protocol layer."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class FlexApiError(Exception):
+    """Base class of every protocol-layer error."""
+
+
+class FlexApiValueError(FlexApiError, ValueError):
+    """A value we were asked to send is invalid (name, interval, interest...)."""
+
+
+class ErrorCode(StrEnum):
+    """Error codes of rev 1.0.8 (§2.1.2) and rev 1.0.9."""
+
+    AUTH_FAILED = "auth_failed"
+    INVALID_PARAMETER = "invalid_parameter"
+    NOT_FOUND = "not_found"
+    DEVICE_BUSY = "device_busy"
+    DEVICE_ERROR = "device_error"
+    DATA_INVALID = "data_invalid"
+    INVALID_TOKEN = "invalid_token"
+    DATA_EMPTY = "data_empty"
+    OVER_GROUP_NUM = "over_group_num"
+    OVER_DATA_NUM = "over_data_num"
+    FIND_SAME_KEY = "find_same_key"
+    INTERVAL_INVALID = "interval_invalid"
+    NOT_SUPPORT = "not_support"
+
+
+#: What each code means for a user, and what to do about it.
+ERROR_MEANINGS: dict[str, str] = {
+    ErrorCode.AUTH_FAILED: "authentication failed; check the MQTT credentials",
+    ErrorCode.INVALID_PARAMETER: "the gateway rejected a request parameter",
+    ErrorCode.NOT_FOUND: (
+        "the resource does not exist; make sure the related service is "
+        "enabled and running on the gateway"
+    ),
+    ErrorCode.DEVICE_BUSY: "the gateway is busy; retry later",
+    ErrorCode.DEVICE_ERROR: "the gateway reported an internal error; retry later",
+    ErrorCode.DATA_INVALID: "the gateway reported the resource as invalid",
+    ErrorCode.INVALID_TOKEN: "the client token does not exist or has expired",
+    ErrorCode.DATA_EMPTY: "the requested resource is empty",
+    ErrorCode.OVER_GROUP_NUM: "too many custom groups (at most 16)",
+    ErrorCode.OVER_DATA_NUM: "too many keys of interest (at most 256 per group)",
+    ErrorCode.FIND_SAME_KEY: "that key already exists",
+    ErrorCode.INTERVAL_INVALID: "the interval is out of range (0-3600 s)",
+    ErrorCode.NOT_SUPPORT: "the gateway does not support this operation",
+}
+
+
+class FlexApiResponseError(FlexApiError):
+    """The device answered a request with an error."""
+
+    def __init__(self, code: str, description: str | None = None) -> None:
+        """Keep the code, the device's description and our meaning."""
+        self.code = code
+        self.description = description or ""
+        self.meaning = ERROR_MEANINGS.get(code, "the gateway reported an error")
+        super().__init__(f"{code}: {self.meaning}")
+
+
+class FlexApiTimeoutError(FlexApiError):
+    """The device did not answer a request in time."""

@@ -1,0 +1,426 @@
+"""The device runtime: one per config entry, kept in ``entry.runtime_data``.
+
+It owns the MQTT client (subscriptions, request matching, spacing), the
+canonical parameter store, group freshness and the listeners that entities
+register. Entities never touch MQTT.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import timedelta
+import logging
+import time
+from typing import Any
+
+from homeassistant.components import mqtt
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.storage import Store
+
+from .client import FlexApiClient
+from .const import (
+    CONF_CLIENT_ID,
+    CONF_PREFIX,
+    CONF_STALE_MULTIPLIER,
+    DEFAULT_STALE_MULTIPLIER,
+    DOMAIN,
+    MANUFACTURERS,
+    STALE_CHECK_SECONDS,
+)
+from .protocol import messages as msgs
+from .protocol.errors import FlexApiError
+from .protocol.store import Freshness, IngestResult, ParameterStore
+from .protocol.topics import RESERVED_GROUPS, Topics
+
+_LOGGER = logging.getLogger(__name__)
+
+type FlexApiConfigEntry = ConfigEntry[FlexApiRuntime]
+type Listener = Callable[[], None]
+
+STORAGE_VERSION = 1
+_SYSINFO_DEVICE_KEYS = (
+    "sysinfo.oem_name",
+    "sysinfo.model_name",
+    "sysinfo.serial_number",
+    "sysinfo.firmware_version",
+    "sysinfo.lan_mac",
+    "sysinfo.hostname",
+    "sysinfo.product_number",
+)
+
+
+class FlexApiRuntime:
+    """Everything one FlexAPI device needs while its entry is loaded."""
+
+    def __init__(self, hass: HomeAssistant, entry: FlexApiConfigEntry) -> None:
+        """Create the runtime; :meth:`async_start` subscribes."""
+        self.hass = hass
+        self.entry = entry
+        self.client_id: str = entry.data[CONF_CLIENT_ID]
+        self.topics = Topics(self.client_id, entry.data.get(CONF_PREFIX, ""))
+        self.store = ParameterStore()
+        self.freshness = Freshness(
+            float(entry.options.get(CONF_STALE_MULTIPLIER, DEFAULT_STALE_MULTIPLIER)),
+            started=time.monotonic(),
+        )
+        self.client = FlexApiClient(
+            hass, self.topics, on_data=self.handle_data, on_event=self._handle_event
+        )
+        self.mqtt_connected = mqtt.is_connected(hass)
+        self.stale: set[str] = set()
+        self.events: list[msgs.FlexEvent] = []
+        self.custom_groups: dict[str, msgs.CustomGroup] = {}
+        self._settings: dict[str, dict[str, Any]] = {}
+        self._storage: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
+        )
+        self._key_listeners: dict[str, list[Listener]] = {}
+        self._group_listeners: dict[str, list[Listener]] = {}
+        self._all_listeners: list[Listener] = []
+        self._new_key_listeners: list[Callable[[list[str]], None]] = []
+        self._event_listeners: list[Callable[[msgs.FlexEvent], None]] = []
+        self._unsubscribe: list[CALLBACK_TYPE] = []
+
+    # -- lifecycle ----------------------------------------------------------
+
+    async def async_start(self) -> None:
+        """Restore settings, subscribe and start the staleness timer."""
+        if stored := await self._storage.async_load():
+            for group, settings in stored.get("settings", {}).items():
+                self._apply_settings(
+                    group, settings.get("interval"), settings.get("interest")
+                )
+            for name, settings in stored.get("custom_groups", {}).items():
+                self._apply_custom_group(
+                    msgs.CustomGroup(
+                        name, settings.get("interval"), settings.get("interest")
+                    )
+                )
+        await self.client.async_start()
+        self._unsubscribe.append(
+            mqtt.async_subscribe_connection_status(self.hass, self._handle_mqtt_status)
+        )
+        self._unsubscribe.append(
+            async_track_time_interval(
+                self.hass,
+                self._check_stale,
+                timedelta(seconds=STALE_CHECK_SECONDS),
+                name=f"flexapi {self.client_id} staleness",
+            )
+        )
+        self.entry.async_create_background_task(
+            self.hass, self._async_initial_requests(), f"flexapi {self.client_id} init"
+        )
+
+    @callback
+    def async_stop(self) -> None:
+        """Release every subscription, timer and pending request."""
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        self.client.async_stop()
+
+    async def _async_initial_requests(self) -> None:
+        """Ask for what no timer uploads: system info, APP state, custom groups."""
+        for group in ("sysinfo", "app"):
+            try:
+                await self.async_refresh(group)
+            except FlexApiError as err:
+                _LOGGER.debug("%s: %s refresh failed: %s", self.client_id, group, err)
+        try:
+            await self.async_get_custom_groups()
+        except FlexApiError as err:
+            _LOGGER.debug("%s: group/get failed: %s", self.client_id, err)
+
+    # -- listeners ----------------------------------------------------------
+
+    @callback
+    def async_add_listener(
+        self, listener: Listener, keys: Iterable[str], groups: Iterable[str]
+    ) -> CALLBACK_TYPE:
+        """Call ``listener`` when a key changes or a group's availability does."""
+        registrations: list[list[Listener]] = [self._all_listeners]
+        registrations += [self._key_listeners.setdefault(key, []) for key in keys]
+        registrations += [self._group_listeners.setdefault(g, []) for g in groups]
+        for bucket in registrations:
+            bucket.append(listener)
+
+        @callback
+        def remove() -> None:
+            for bucket in registrations:
+                bucket.remove(listener)
+
+        return remove
+
+    @callback
+    def async_add_new_key_listener(
+        self, listener: Callable[[list[str]], None]
+    ) -> CALLBACK_TYPE:
+        """Call ``listener`` with keys reported for the first time."""
+        self._new_key_listeners.append(listener)
+        return lambda: self._new_key_listeners.remove(listener)
+
+    @callback
+    def async_add_event_listener(
+        self, listener: Callable[[msgs.FlexEvent], None]
+    ) -> CALLBACK_TYPE:
+        """Call ``listener`` for every ``event/notice``."""
+        self._event_listeners.append(listener)
+        return lambda: self._event_listeners.remove(listener)
+
+    # -- incoming data (hot path) --------------------------------------------
+
+    @callback
+    def handle_data(self, group: str | None, data: Mapping[str, Any]) -> IngestResult:
+        """Merge one message's data into the store and notify listeners."""
+        result = self.store.ingest(group, data)
+        groups = result.groups
+        self.freshness.seen(groups, time.monotonic())
+        if result.invalid:
+            _LOGGER.debug(
+                "%s: invalid values for %s are unknown", self.client_id, result.invalid
+            )
+        if result.new:
+            for new_key_listener in tuple(self._new_key_listeners):
+                new_key_listener(result.new)
+        to_call: dict[Listener, None] = {}
+        key_listeners = self._key_listeners
+        for key in result.changed:
+            if (listeners := key_listeners.get(key)) is not None:
+                to_call.update(dict.fromkeys(listeners))
+        if self.stale and (revived := self.stale & groups):
+            self.stale -= revived
+            _LOGGER.info(
+                "%s: %s data is back", self.client_id, ", ".join(sorted(revived))
+            )
+            for revived_group in revived:
+                to_call.update(
+                    dict.fromkeys(self._group_listeners.get(revived_group, ()))
+                )
+        for listener in to_call:
+            listener()
+        if any(key.startswith("sysinfo.") for key in result.changed):
+            self.update_device_registry()
+        return result
+
+    @callback
+    def _handle_event(self, event: msgs.FlexEvent) -> None:
+        if event.data:
+            self.handle_data(None, event.data)
+        self.events.append(event)
+        del self.events[:-20]
+        for listener in tuple(self._event_listeners):
+            listener(event)
+
+    # -- availability --------------------------------------------------------
+
+    def is_available(self, group: str) -> bool:
+        """Whether entities of a data group are available."""
+        return self.mqtt_connected and group not in self.stale
+
+    @callback
+    def _handle_mqtt_status(self, connected: bool) -> None:
+        if not connected:
+            _LOGGER.info("%s: MQTT disconnected; entities unavailable", self.client_id)
+        if connected == self.mqtt_connected:
+            return
+        self.mqtt_connected = connected
+        for listener in tuple(self._all_listeners):
+            listener()
+
+    @callback
+    def _check_stale(self, _now: Any = None) -> None:
+        stale = self.freshness.stale_groups(time.monotonic())
+        changed = stale ^ self.stale
+        if not changed:
+            return
+        if went := stale - self.stale:
+            _LOGGER.info(
+                "%s: no %s data for %s× the upload interval; marking unavailable",
+                self.client_id,
+                ", ".join(sorted(went)),
+                f"{self.freshness.multiplier:g}",
+            )
+        self.stale = stale
+        to_call: dict[Listener, None] = {}
+        for group in changed:
+            to_call.update(dict.fromkeys(self._group_listeners.get(group, ())))
+        for listener in to_call:
+            listener()
+
+    # -- device registry ------------------------------------------------------
+
+    @property
+    def device_info(self) -> DeviceInfo:
+        """Device registry data, from whatever sysinfo we have."""
+        get = self.store.get
+        info = DeviceInfo(
+            identifiers={(DOMAIN, self.client_id)},
+            name=self.entry.title,
+        )
+        if oem := get("sysinfo.oem_name"):
+            info["manufacturer"] = MANUFACTURERS.get(oem.lower(), oem)
+        if model := get("sysinfo.model_name"):
+            info["model"] = model
+        if product := get("sysinfo.product_number"):
+            info["model_id"] = product
+        if serial := get("sysinfo.serial_number"):
+            info["serial_number"] = serial
+        if firmware := get("sysinfo.firmware_version"):
+            info["sw_version"] = firmware
+        if mac := get("sysinfo.lan_mac"):
+            info["connections"] = {(dr.CONNECTION_NETWORK_MAC, dr.format_mac(mac))}
+        return info
+
+    @callback
+    def update_device_registry(self) -> None:
+        """Create or update the device from what sysinfo we have."""
+        dr.async_get(self.hass).async_get_or_create(
+            config_entry_id=self.entry.entry_id, **self.device_info
+        )
+
+    # -- requests -------------------------------------------------------------
+
+    async def async_refresh(self, group: str) -> Any:
+        """Refresh a reserved or custom group; identical waiting refreshes merge."""
+        return await self.client.async_request(
+            self.topics.refresh(group),
+            msgs.build_refresh(msgs.new_token()),
+            merge_key=f"refresh:{group}",
+        )
+
+    async def async_set_group(
+        self,
+        group: str,
+        interval: int | None = None,
+        interest: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Change a reserved group's interval and/or interest (§3.2.1)."""
+        payload = msgs.build_group_settings(msgs.new_token(), interval, interest)
+        result = await self.client.async_request(self.topics.set(group), payload)
+        confirmed = result if isinstance(result, dict) else {}
+        self._apply_settings(
+            group,
+            confirmed.get("interval", interval),
+            confirmed.get("interest", payload.get("interest")),
+        )
+        self._save()
+        return result
+
+    async def async_get_custom_groups(self) -> list[msgs.CustomGroup]:
+        """Read custom groups (and so their aliases) from the device."""
+        result = await self.client.async_request(
+            self.topics.group_get,
+            msgs.build_group_get(msgs.new_token()),
+            merge_key="group_get",
+        )
+        groups = msgs.parse_custom_groups(result) or []
+        for name in set(self.custom_groups) - {group.name for group in groups}:
+            self._remove_custom_group(name)
+        for group in groups:
+            self._apply_custom_group(group)
+        self._save()
+        return groups
+
+    async def async_set_custom_groups(self, groups: list[msgs.CustomGroup]) -> Any:
+        """Create or update custom groups."""
+        payload = msgs.build_custom_group_set(msgs.new_token(), groups)
+        result = await self.client.async_request(self.topics.group_set, payload)
+        for group in msgs.parse_custom_groups(result) or groups:
+            self._apply_custom_group(group)
+        self._save()
+        return result
+
+    async def async_remove_custom_groups(self, names: list[str]) -> Any:
+        """Remove custom groups."""
+        payload = msgs.build_custom_group_remove(msgs.new_token(), names)
+        result = await self.client.async_request(self.topics.group_set, payload)
+        for name in names:
+            self._remove_custom_group(name)
+        self._save()
+        return result
+
+    async def async_userdata(self, operation: str, data: Any) -> Any:
+        """Insert, update or delete userdata keys (§3.2.8)."""
+        builders: dict[str, Callable[[str, Any], dict[str, Any]]] = {
+            "insert": msgs.build_userdata_insert,
+            "update": msgs.build_userdata_update,
+            "delete": msgs.build_userdata_delete,
+        }
+        payload = builders[operation](msgs.new_token(), data)
+        result = await self.client.async_request(self.topics.set("userdata"), payload)
+        if operation == "delete":
+            self.handle_data("userdata", dict.fromkeys(payload["delete"]))
+        else:
+            self.handle_data("userdata", payload[operation])
+        return result
+
+    async def async_io_control(self, values: Mapping[str, bool | int]) -> Any:
+        """Set digital outputs/pull-ups; waiting io requests merge into one."""
+        payload = msgs.build_io_control(msgs.new_token(), values, self.store.digit_zero)
+        result = await self.client.async_request(
+            self.topics.io_control, payload, lane="io", merge_key="io_control"
+        )
+        if isinstance(result, dict):
+            self.handle_data("io", result)
+        return result
+
+    async def async_app_control(self, values: Mapping[str, int]) -> Any:
+        """Change Wi-Fi modes; waiting app requests merge into one."""
+        payload = msgs.build_app_control(msgs.new_token(), values)
+        result = await self.client.async_request(
+            self.topics.app_control, payload, merge_key="app_control"
+        )
+        if isinstance(result, dict):
+            self.handle_data("app", result)
+        return result
+
+    # -- settings bookkeeping ---------------------------------------------------
+
+    def _apply_settings(
+        self, group: str, interval: Any, interest: Mapping[str, str] | None
+    ) -> None:
+        settings = self._settings.setdefault(group, {})
+        if type(interval) is int:
+            settings["interval"] = interval
+            self.freshness.set_interval(group, interval)
+        if isinstance(interest, Mapping):
+            settings["interest"] = dict(interest)
+            self.store.set_interest(group, interest)
+
+    def _apply_custom_group(self, group: msgs.CustomGroup) -> None:
+        self.custom_groups[group.name] = group
+        self.store.set_interest(group.name, group.interest)
+        self.freshness.set_custom_group(
+            group.name, group.interval, list(group.interest or ())
+        )
+
+    def _remove_custom_group(self, name: str) -> None:
+        self.custom_groups.pop(name, None)
+        self.store.set_interest(name, None)
+        self.freshness.set_custom_group(name, None, None)
+
+    def interval(self, group: str) -> int | None:
+        """Upload interval we last set or read for a topic group."""
+        return self.freshness.intervals.get(group)
+
+    def _save(self) -> None:
+        def data() -> dict[str, Any]:
+            return {
+                "settings": self._settings,
+                "custom_groups": {
+                    name: {"interval": g.interval, "interest": dict(g.interest or {})}
+                    for name, g in self.custom_groups.items()
+                },
+            }
+
+        self._storage.async_delay_save(data, 1.0)
+
+    @property
+    def reserved_groups(self) -> tuple[str, ...]:
+        """Reserved groups, for services and diagnostics."""
+        return RESERVED_GROUPS
