@@ -12,7 +12,12 @@ from homeassistant.helpers.typing import ConfigType
 from .const import DOMAIN
 from .runtime import FlexApiConfigEntry, FlexApiRuntime
 
-PLATFORMS: list[Platform] = []
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.DEVICE_TRACKER,
+    Platform.EVENT,
+    Platform.SENSOR,
+]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
@@ -40,8 +45,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlexApiConfigEntry) -> b
 async def _async_options_updated(
     hass: HomeAssistant, entry: FlexApiConfigEntry
 ) -> None:
-    """Reload so that new options (units, staleness) take effect."""
-    hass.config_entries.async_schedule_reload(entry.entry_id)
+    """Reload when the options (units, staleness) changed.
+
+    Entries are also updated for other reasons, e.g. MQTT discovery adding a
+    discovery key when it sees a configured gateway: those must not reload.
+    """
+    if dict(entry.options) != entry.runtime_data.options:
+        hass.config_entries.async_schedule_reload(entry.entry_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: FlexApiConfigEntry) -> bool:

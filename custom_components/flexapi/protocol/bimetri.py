@@ -81,6 +81,8 @@ def build_set_ext_do(
         raise FlexApiValueError("output must be a positive integer (1-based)")
     if status not in (0, 1):
         raise FlexApiValueError("status must be 0 (off) or 1 (on)")
+    if not isinstance(correlation_id, str) or not correlation_id:
+        raise FlexApiValueError("correlationId must be a non-empty string")
     return {
         "messageType": "commandMessage",
         "appId": app_id,

@@ -174,6 +174,8 @@ def build_custom_group_set(token: str, groups: Iterable[CustomGroup]) -> dict[st
 
 def build_custom_group_remove(token: str, names: Iterable[str]) -> dict[str, Any]:
     """``group/set`` removing one or more custom groups (interest null)."""
+    if isinstance(names, str):
+        raise FlexApiValueError("give a list of group names, not one string")
     unique = list(dict.fromkeys(validate_group_name(name) for name in names))
     _check_group_count(len(unique))
     return _with_token(
@@ -218,7 +220,12 @@ def build_userdata_update(token: str, data: Mapping[str, str]) -> dict[str, Any]
 
 def build_userdata_delete(token: str, keys: Iterable[str]) -> dict[str, Any]:
     """Delete userdata keys. The spec's example maps each key to its name."""
-    mapping = {key: key.removeprefix(USERDATA_PREFIX) for key in keys}
+    if isinstance(keys, str):
+        raise FlexApiValueError("give a list of userdata keys, not one string")
+    mapping = {
+        key: key.removeprefix(USERDATA_PREFIX) if isinstance(key, str) else key
+        for key in keys
+    }
     body = _userdata_keys(mapping, values=True)
     return _with_token(token, {"delete": body})
 
@@ -363,7 +370,7 @@ def _int_or_none(value: Any) -> int | None:
     if isinstance(value, (float, str)):
         try:
             return int(float(value))
-        except ValueError:
+        except (ValueError, OverflowError):
             return None
     return None
 

@@ -101,8 +101,10 @@ def _check_text(value: str, what: str) -> None:
     for char in value:
         if char in "+#/":
             raise FlexApiValueError(f"{what} must not contain '+', '#' or '/'")
-        if unicodedata.category(char) == "Cc":
-            raise FlexApiValueError(f"{what} must not contain control characters")
+        if unicodedata.category(char) in ("Cc", "Cs"):
+            raise FlexApiValueError(
+                f"{what} must not contain control characters or lone surrogates"
+            )
 
 
 def validate_client_id(value: str) -> str:
@@ -113,11 +115,11 @@ def validate_client_id(value: str) -> str:
     """
     if not isinstance(value, str) or not value:
         raise FlexApiValueError("client_id must be a non-empty string")
+    _check_text(value, "client_id")
     if len(value.encode()) > MAX_CLIENT_ID_BYTES:
         raise FlexApiValueError(
             f"client_id must be at most {MAX_CLIENT_ID_BYTES} UTF-8 bytes"
         )
-    _check_text(value, "client_id")
     return value
 
 
@@ -125,11 +127,11 @@ def validate_group_name(value: str) -> str:
     """Return ``value`` if it is a valid custom group name, else raise."""
     if not isinstance(value, str) or not value:
         raise FlexApiValueError("group name must be a non-empty string")
+    _check_text(value, "group name")
     if len(value.encode()) > MAX_CLIENT_ID_BYTES:
         raise FlexApiValueError(
             f"group name must be at most {MAX_CLIENT_ID_BYTES} UTF-8 bytes"
         )
-    _check_text(value, "group name")
     if value in RESERVED_NAMES:
         raise FlexApiValueError(f"'{value}' is a reserved group name")
     return value

@@ -1,0 +1,118 @@
+"""Base entity and the one dynamic-entity mechanism every platform shares."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.const import EntityCategory
+from homeassistant.core import callback
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .const import DOMAIN
+from .protocol.catalog import Parameter
+from .protocol.store import ParameterStore
+from .runtime import FlexApiConfigEntry, FlexApiRuntime
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlexApiEntityDescription(EntityDescription):
+    """What every FlexAPI entity description adds: its data group and keys."""
+
+    #: Data group whose freshness decides availability.
+    group: str
+    #: Store keys whose changes trigger a state write (the first is the key).
+    keys: tuple[str, ...]
+    placeholders: dict[str, str] | None = None
+
+
+def description_kwargs(param: Parameter) -> dict[str, Any]:
+    """Entity description fields every platform takes from a catalog entry."""
+    placeholders = {"index": str(param.index)} if param.index is not None else None
+    return {
+        "key": param.key,
+        "group": param.group,
+        "keys": (param.key,),
+        "translation_key": param.translation_key,
+        "placeholders": placeholders,
+        "entity_category": EntityCategory(param.entity_category)
+        if param.entity_category
+        else None,
+        "entity_registry_enabled_default": param.enabled_default,
+    }
+
+
+class FlexApiEntity(Entity):
+    """An entity fed by the device runtime's store; it never touches MQTT."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+    entity_description: FlexApiEntityDescription
+
+    def __init__(
+        self, runtime: FlexApiRuntime, description: FlexApiEntityDescription
+    ) -> None:
+        """Bind the entity to its device and description."""
+        self.runtime = runtime
+        self.entity_description = description
+        self._attr_unique_id = f"{runtime.client_id}_{description.key}"
+        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, runtime.client_id)})
+        if description.placeholders:
+            self._attr_translation_placeholders = description.placeholders
+
+    @property
+    def store(self) -> ParameterStore:
+        """The device's canonical values."""
+        return self.runtime.store
+
+    @property
+    def available(self) -> bool:
+        """MQTT connected and the data group heard recently."""
+        return self.runtime.is_available(self.entity_description.group)
+
+    async def async_added_to_hass(self) -> None:
+        """Listen for changes of the entity's keys and group."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self.runtime.async_add_listener(
+                self._handle_update,
+                self.entity_description.keys,
+                (self.entity_description.group,),
+            )
+        )
+
+    @callback
+    def _handle_update(self) -> None:
+        self.async_write_ha_state()
+
+
+@callback
+def async_setup_dynamic_entities(
+    entry: FlexApiConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    describe: Callable[[str], Iterable[Entity]],
+) -> None:
+    """Add entities as their parameters are first reported.
+
+    ``describe(key)`` returns the entities a newly reported key brings. Keys
+    already in the store (after a reload) are described at once.
+    """
+    runtime = entry.runtime_data
+    added: set[str] = set()
+
+    @callback
+    def _add(keys: Iterable[str]) -> None:
+        new = []
+        for key in keys:
+            for entity in describe(key):
+                if entity.unique_id is not None and entity.unique_id not in added:
+                    added.add(entity.unique_id)
+                    new.append(entity)
+        if new:
+            async_add_entities(new)
+
+    _add(list(runtime.store.values))
+    entry.async_on_unload(runtime.async_add_new_key_listener(_add))

@@ -1,0 +1,161 @@
+"""Sensors for every FlexAPI data group, generated from the parameter catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+import logging
+from typing import Any
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+
+from .const import CONF_GNSS_SPEED_UNIT, SPEED_KMH
+from .entity import (
+    FlexApiEntity,
+    FlexApiEntityDescription,
+    async_setup_dynamic_entities,
+    description_kwargs,
+)
+from .protocol.catalog import Parameter, Platform, ValueType, lookup
+from .protocol.store import ParameterStore
+from .runtime import FlexApiConfigEntry, FlexApiRuntime
+
+_LOGGER = logging.getLogger(__name__)
+PARALLEL_UPDATES = 0
+MAX_STATE_LENGTH = 255
+
+type SensorValue = StateType | datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlexApiSensorEntityDescription(FlexApiEntityDescription, SensorEntityDescription):
+    """A FlexAPI sensor: which store keys it reads and how."""
+
+    value_fn: Callable[[ParameterStore], SensorValue]
+
+
+def _timestamp(value: Any) -> datetime | None:
+    # 0 means "never" (cellular1.down_at: 0).
+    return datetime.fromtimestamp(value, UTC) if value else None
+
+
+def _text(value: Any) -> str | None:
+    return value[:MAX_STATE_LENGTH] if isinstance(value, str) else None
+
+
+def _value_fn(param: Parameter) -> Callable[[ParameterStore], SensorValue]:
+    key = param.key
+    if param.options is not None:
+        return lambda store: param.option(store.get(key))
+    if param.vtype is ValueType.TIMESTAMP:
+        return lambda store: _timestamp(store.get(key))
+    if param.vtype is ValueType.STR:
+        return lambda store: _text(store.get(key))
+    return lambda store: store.get(key)
+
+
+def _gnss_datetime(store: ParameterStore) -> datetime | None:
+    """GNSS date and time as one UTC timestamp.
+
+    Documented as ``yy-mm-dd`` but sent as ``2020-4-17``: accept both.
+    """
+    date, clock = store.get("gnss.date"), store.get("gnss.time")
+    if not isinstance(date, str) or not isinstance(clock, str):
+        return None
+    try:
+        year, month, day = (int(part) for part in date.split("-"))
+        hour, minute, second = (int(part) for part in clock.split(":"))
+        if year < 100:
+            year += 2000
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except ValueError:
+        _LOGGER.debug("Unparseable GNSS date/time %r %r", date, clock)
+        return None
+
+
+GNSS_DATETIME = FlexApiSensorEntityDescription(
+    key="gnss.datetime",
+    group="gnss",
+    keys=("gnss.date", "gnss.time"),
+    translation_key="gnss_datetime",
+    device_class=SensorDeviceClass.TIMESTAMP,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    entity_registry_enabled_default=False,
+    value_fn=_gnss_datetime,
+)
+
+
+def describe_parameter(param: Parameter) -> FlexApiSensorEntityDescription:
+    """The sensor description of a catalog parameter."""
+    kwargs = description_kwargs(param)
+    if param.key.startswith("userdata."):
+        kwargs["placeholders"] = {"key": param.name}
+    return FlexApiSensorEntityDescription(
+        **kwargs,
+        device_class=SensorDeviceClass(param.device_class)
+        if param.device_class
+        else None,
+        state_class=SensorStateClass(param.state_class) if param.state_class else None,
+        native_unit_of_measurement=param.unit,
+        suggested_unit_of_measurement=param.suggested_unit,
+        suggested_display_precision=param.precision,
+        options=sorted(set(param.options.values())) if param.options else None,
+        value_fn=_value_fn(param),
+    )
+
+
+def _one_wire_temperature(
+    runtime: FlexApiRuntime, description: FlexApiSensorEntityDescription, index: int
+) -> FlexApiSensorEntityDescription:
+    """Name a 1-wire probe after ``tempN_name`` when the device reports one."""
+    name = runtime.store.get(f"1-wire.temp{index}_name")
+    return replace(
+        description,
+        placeholders={"name": name if isinstance(name, str) and name else str(index)},
+    )
+
+
+class FlexApiSensor(FlexApiEntity, SensorEntity):
+    """A FlexAPI sensor."""
+
+    entity_description: FlexApiSensorEntityDescription
+
+    @property
+    def native_value(self) -> SensorValue:
+        """The value, from the store."""
+        return self.entity_description.value_fn(self.store)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: FlexApiConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add sensors as their parameters are reported."""
+    runtime = entry.runtime_data
+    speed_unit = entry.options.get(CONF_GNSS_SPEED_UNIT, SPEED_KMH)
+
+    def describe(key: str) -> Iterable[FlexApiSensor]:
+        if key in ("gnss.date", "gnss.time"):
+            return [FlexApiSensor(runtime, GNSS_DATETIME)]
+        param = lookup(key)
+        if param is None or param.platform is not Platform.SENSOR:
+            return []
+        description = describe_parameter(param)
+        if key == "gnss.speed":
+            description = replace(description, native_unit_of_measurement=speed_unit)
+        elif param.translation_key == "one_wire_temperature" and param.index:
+            description = _one_wire_temperature(runtime, description, param.index)
+        return [FlexApiSensor(runtime, description)]
+
+    async_setup_dynamic_entities(entry, async_add_entities, describe)
