@@ -17,10 +17,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from custom_components.flexapi.protocol.catalog import (  # noqa: E402
-    CATALOG,
-    Platform,
-)
+from custom_components.flexapi.protocol.catalog import CATALOG, Platform  # noqa: E402
 
 INTEGRATION = ROOT / "custom_components" / "flexapi"
 
@@ -143,12 +140,15 @@ def entity_strings() -> dict[str, dict[str, Any]]:
         entry: dict[str, Any] = {"name": name}
         if param.options:
             entry["state"] = {
-                slug: OPTION_LABELS[slug] for slug in sorted(set(param.options.values()))
+                slug: OPTION_LABELS[slug]
+                for slug in sorted(set(param.options.values()))
             }
         out.setdefault(str(param.platform), {})[param.translation_key] = entry
     for platform, extra in EXTRA_NAMES.items():
         out.setdefault(platform, {}).update(extra)
-    return {platform: dict(sorted(keys.items())) for platform, keys in sorted(out.items())}
+    return {
+        platform: dict(sorted(keys.items())) for platform, keys in sorted(out.items())
+    }
 
 
 def render() -> dict[Path, str]:
