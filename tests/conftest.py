@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+import json
+from pathlib import Path
+from typing import Any
 from unittest.mock import patch
 
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.mqtt.models import DATA_MQTT
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
 import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_mqtt_message,
+    async_fire_time_changed,
+)
 from pytest_homeassistant_custom_component.typing import (
     MqttMockHAClient,
     MqttMockHAClientGenerator,
 )
 
-from homeassistant.components.mqtt.models import DATA_MQTT
-from homeassistant.core import HomeAssistant
+from custom_components.flexapi.const import CONF_CLIENT_ID, CONF_PREFIX, DOMAIN
 
 pytest_plugins = ["pytest_homeassistant_custom_component"]
 
@@ -20,6 +31,16 @@ pytest_plugins = ["pytest_homeassistant_custom_component"]
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components/flexapi in every test."""
+
+
+@pytest.fixture(autouse=True)
+def no_subscribe_settle() -> Generator[None]:
+    """Send requests at once: the mocked MQTT client has no SUBSCRIBE delay.
+
+    End-to-end tests against a real broker keep the real settle time.
+    """
+    with patch("custom_components.flexapi.const.SUBSCRIBE_SETTLE", 0):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -54,3 +75,124 @@ async def mqtt_mock(
     for entry in hass.config_entries.async_entries("mqtt"):
         await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
+
+
+# ---------------------------------------------------------------------------
+# Entity platform tests: a loaded entry and a simulated gateway (VG1).
+
+SPEC_EXAMPLES_PATH = Path(__file__).parent / "fixtures" / "spec_examples.json"
+CLIENT_ID = "VG1"
+
+
+class FlexApiDevice:
+    """Plays the gateway ``VG1`` against a loaded entry through mocked MQTT."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        mqtt_mock: MqttMockHAClient,
+        freezer: FrozenDateTimeFactory,
+    ) -> None:
+        """Bind to Home Assistant, the MQTT mock and the frozen clock."""
+        self.hass = hass
+        self.mqtt_mock = mqtt_mock
+        self.freezer = freezer
+        self.base = f"v1/{CLIENT_ID}/"
+
+    async def send(self, topic: str, payload: Any) -> None:
+        """Publish ``payload`` (JSON-encoded unless a str) on ``v1/VG1/{topic}``."""
+        text = payload if isinstance(payload, str) else json.dumps(payload)
+        async_fire_mqtt_message(self.hass, self.base + topic, text)
+        await self.hass.async_block_till_done()
+
+    async def info(self, group: str, data: dict[str, Any]) -> None:
+        """Upload ``data`` on ``{group}/info``."""
+        await self.send(f"{group}/info", data)
+
+    def requests(self, topic: str) -> list[dict[str, Any]]:
+        """Payloads the integration published on ``v1/VG1/{topic}``."""
+        return [
+            json.loads(call.args[1])
+            for call in self.mqtt_mock.async_publish.call_args_list
+            if call.args[0] == self.base + topic
+        ]
+
+    async def answer(self, topic: str, result: Any) -> None:
+        """Answer the latest request on ``topic`` with a success ``result``."""
+        requests = self.requests(topic)
+        assert requests, f"nothing was requested on {topic}"
+        token = requests[-1]["client_token"]
+        await self.send(f"{topic}/resp", {"client_token": token, "result": result})
+
+    async def advance(self, seconds: float) -> None:
+        """Let ``seconds`` pass and run the timers that came due."""
+        self.freezer.tick(seconds)
+        async_fire_time_changed(self.hass)
+        await self.hass.async_block_till_done()
+
+
+@pytest.fixture
+def spec_examples() -> dict[str, dict[str, Any]]:
+    """The spec's example payloads by group (a fresh copy per test)."""
+    return json.loads(SPEC_EXAMPLES_PATH.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def flexapi_options() -> dict[str, Any]:
+    """Options of the ``flexapi_entry``; parametrize to change them."""
+    return {}
+
+
+@pytest.fixture
+def flexapi_config_entry(
+    hass: HomeAssistant, flexapi_options: dict[str, Any]
+) -> MockConfigEntry:
+    """A FlexAPI entry for ``VG1``, added to hass but not set up."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=CLIENT_ID,
+        title=CLIENT_ID,
+        data={CONF_CLIENT_ID: CLIENT_ID, CONF_PREFIX: ""},
+        options=flexapi_options,
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+@pytest.fixture
+async def setup_flexapi(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    freezer: FrozenDateTimeFactory,
+    flexapi_config_entry: MockConfigEntry,
+) -> AsyncGenerator[Callable[[], Awaitable[MockConfigEntry]]]:
+    """Set up ``flexapi_config_entry`` on demand; unload it before MQTT goes.
+
+    The clock is frozen first, so the runtime's staleness clock starts on it.
+    """
+
+    async def _setup() -> MockConfigEntry:
+        assert await hass.config_entries.async_setup(flexapi_config_entry.entry_id)
+        await hass.async_block_till_done()
+        return flexapi_config_entry
+
+    yield _setup
+    if flexapi_config_entry.state is ConfigEntryState.LOADED:
+        assert await hass.config_entries.async_unload(flexapi_config_entry.entry_id)
+        await hass.async_block_till_done()
+
+
+@pytest.fixture
+async def flexapi_entry(
+    setup_flexapi: Callable[[], Awaitable[MockConfigEntry]],
+) -> MockConfigEntry:
+    """A loaded FlexAPI entry for ``VG1`` with ``flexapi_options``."""
+    return await setup_flexapi()
+
+
+@pytest.fixture
+def device(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, freezer: FrozenDateTimeFactory
+) -> FlexApiDevice:
+    """The simulated gateway ``VG1``."""
+    return FlexApiDevice(hass, mqtt_mock, freezer)

@@ -23,6 +23,7 @@ from homeassistant.components.mqtt import ReceiveMessage
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 
+from . import const
 from .const import BUSY_RETRIES, REQUEST_TIMEOUT, SPACING_MARGIN
 from .protocol import messages as msgs
 from .protocol.errors import (
@@ -75,11 +76,16 @@ class RequestLane:
         self._send = send
         self._queue: deque[_Job] = deque()
         self._last_sent = -math.inf
+        self._not_before = -math.inf
         self._task: asyncio.Task[None] | None = None
 
     def __len__(self) -> int:
         """Number of requests waiting."""
         return len(self._queue)
+
+    def hold(self, seconds: float) -> None:
+        """Send nothing for ``seconds`` from now."""
+        self._not_before = self._hass.loop.time() + seconds
 
     def submit(self, job: _Job, *, front: bool = False) -> asyncio.Future[Any]:
         """Queue a job, merging it into a waiting one with the same key."""
@@ -104,7 +110,9 @@ class RequestLane:
         loop = self._hass.loop
         try:
             while self._queue:
-                delay = self._last_sent + self.spacing - loop.time()
+                delay = (
+                    max(self._last_sent + self.spacing, self._not_before) - loop.time()
+                )
                 if delay > 0:
                     await asyncio.sleep(delay)
                 job = self._queue.popleft()
@@ -165,6 +173,9 @@ class FlexApiClient:
                     self.hass, topic, self._handle_message, qos=1, encoding=None
                 )
             )
+        if settle := const.SUBSCRIBE_SETTLE:
+            for lane in self.lanes.values():
+                lane.hold(settle)
 
     @callback
     def async_stop(self) -> None:

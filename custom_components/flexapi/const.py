@@ -23,6 +23,11 @@ FLOW_REQUEST_TIMEOUT: Final = 4.0
 LISTEN_SECONDS: Final = 5.0
 #: Margin added to the spec's minimum spacings, for network jitter.
 SPACING_MARGIN: Final = 0.1
+#: Seconds a new client waits after subscribing before its first request.
+#: HA's MQTT client debounces SUBSCRIBE by 0.5 s (INITIAL_SUBSCRIBE_COOLDOWN)
+#: and offers no "subscribed" callback; a response published before the
+#: broker knows our subscription would be lost.
+SUBSCRIBE_SETTLE: Final = 1.5
 #: Seconds between staleness checks.
 STALE_CHECK_SECONDS: Final = 5.0
 #: Times a request is retried after ``device_busy``.

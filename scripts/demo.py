@@ -1,0 +1,316 @@
+"""Run the FlexAPI demo: broker + simulated gateway + Home Assistant.
+
+Started by ``scripts/demo``; everything lives in the git-ignored ``.demo/``
+folder, recreated on each run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+from pathlib import Path
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+import urllib.error
+import urllib.parse
+import urllib.request
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402
+
+from simulator.broker import Mosquitto  # noqa: E402
+
+DEMO = ROOT / ".demo"
+CONFIG = DEMO / "config"
+USERNAME, PASSWORD = "demo", "demo1234"
+CLIENT_ID = "VG710-DEMO"
+
+CONFIGURATION_YAML = """\
+homeassistant:
+  name: FlexAPI demo
+  latitude: 40.2322
+  longitude: 116.3436
+  elevation: 50
+  unit_system: metric
+  time_zone: UTC
+  country: DE
+  currency: EUR
+frontend:
+config:
+history:
+logbook:
+energy:
+logger:
+  default: warning
+  logs:
+    custom_components.flexapi: info
+"""
+
+
+class Demo:
+    """The processes of one demo run."""
+
+    def __init__(self, ha_port: int, count: int) -> None:
+        """Nothing runs yet."""
+        self.ha_port = ha_port
+        self.count = count
+        self.base = f"http://127.0.0.1:{ha_port}"
+        self.broker = Mosquitto()
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.token = ""
+
+    # -- processes -----------------------------------------------------------
+
+    def start(self) -> None:
+        """Start broker, simulator and Home Assistant."""
+        shutil.rmtree(DEMO, ignore_errors=True)
+        (CONFIG / "custom_components").mkdir(parents=True)
+        (CONFIG / "configuration.yaml").write_text(CONFIGURATION_YAML, encoding="utf-8")
+        (CONFIG / "custom_components" / "flexapi").symlink_to(
+            ROOT / "custom_components" / "flexapi"
+        )
+        print(f"== Mosquitto on 127.0.0.1:{self.broker.port}")
+        self.broker.start()
+        print(f"== simulated gateway {CLIENT_ID} (count {self.count})")
+        self._spawn(
+            "simulator",
+            [
+                sys.executable,
+                "-m",
+                "simulator",
+                "--broker",
+                f"127.0.0.1:{self.broker.port}",
+                "--client-id",
+                CLIENT_ID,
+                "--count",
+                str(self.count),
+            ],
+        )
+        print("== Home Assistant (first start takes a little while)")
+        self._spawn(
+            "homeassistant",
+            [
+                str(Path(sys.executable).with_name("hass")),
+                "-c",
+                str(CONFIG),
+                "--skip-pip",
+            ],
+        )
+
+    def _spawn(self, name: str, argv: list[str]) -> None:
+        log = (DEMO / f"{name}.log").open("wb")
+        self.processes.append(
+            subprocess.Popen(
+                argv,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        )
+
+    def stop(self) -> None:
+        """Stop everything this run started."""
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        for process in reversed(self.processes):
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.broker.stop()
+
+    def check_alive(self) -> None:
+        """Fail loudly if a child died."""
+        for process in self.processes:
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"{process.args[0]} exited with {process.returncode}; "
+                    f"see the logs in {DEMO}"
+                )
+
+    # -- HTTP ----------------------------------------------------------------
+
+    def _request(
+        self, method: str, path: str, body: Any = None, *, form: bool = False
+    ) -> Any:
+        headers = {}
+        data = None
+        if body is not None:
+            if form:
+                data = urllib.parse.urlencode(body).encode()
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
+            else:
+                data = json.dumps(body).encode()
+                headers["Content-Type"] = "application/json"
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        request = urllib.request.Request(
+            self.base + path, data=data, headers=headers, method=method
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                text = response.read().decode()
+        except urllib.error.HTTPError as err:
+            detail = err.read()[:300].decode(errors="replace")
+            raise RuntimeError(f"{method} {path}: HTTP {err.code} {detail}") from err
+        return json.loads(text) if text else None
+
+    def wait_for_http(self, timeout: float = 240) -> None:
+        """Wait until HA answers on its onboarding endpoint."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            with contextlib.suppress(OSError, urllib.error.URLError):
+                self._request("GET", "/api/onboarding")
+                return
+            time.sleep(1)
+        raise TimeoutError("Home Assistant did not start; see .demo/homeassistant.log")
+
+    def onboard(self) -> None:
+        """Create the demo user and finish onboarding."""
+        client_id = f"http://localhost:{self.ha_port}/"
+        created = self._request(
+            "POST",
+            "/api/onboarding/users",
+            {
+                "client_id": client_id,
+                "name": "Demo",
+                "username": USERNAME,
+                "password": PASSWORD,
+                "language": "en",
+            },
+        )
+        tokens = self._request(
+            "POST",
+            "/auth/token",
+            {
+                "grant_type": "authorization_code",
+                "code": created["auth_code"],
+                "client_id": client_id,
+            },
+            form=True,
+        )
+        self.token = tokens["access_token"]
+        self._request("POST", "/api/onboarding/core_config")
+        self._request("POST", "/api/onboarding/analytics")
+        self._request(
+            "POST",
+            "/api/onboarding/integration",
+            {"client_id": client_id, "redirect_uri": f"{client_id}?auth_callback=1"},
+        )
+
+    def configure_mqtt(self) -> None:
+        """Point HA's MQTT integration at the demo broker."""
+        flow = self._request(
+            "POST", "/api/config/config_entries/flow", {"handler": "mqtt"}
+        )
+        result = self._request(
+            "POST",
+            f"/api/config/config_entries/flow/{flow['flow_id']}",
+            {"broker": "127.0.0.1", "port": self.broker.port},
+        )
+        if result.get("type") != "create_entry":
+            raise RuntimeError(f"MQTT setup failed: {result}")
+
+    def _in_progress_flows(self) -> list[dict[str, Any]]:
+        """Config flows in progress, through the websocket API."""
+
+        async def query() -> list[dict[str, Any]]:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.ws_connect(f"{self.base}/api/websocket") as ws,
+            ):
+                await ws.receive_json()  # auth_required
+                await ws.send_json({"type": "auth", "access_token": self.token})
+                await ws.receive_json()  # auth_ok
+                await ws.send_json({"id": 1, "type": "config_entries/flow/progress"})
+                reply = await ws.receive_json()
+                return list(reply.get("result") or [])
+
+        return asyncio.run(query())
+
+    def wait_for_discovery(self, timeout: float = 60) -> list[str]:
+        """Wait until FlexAPI discovery flows exist; return their names."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            found = [
+                flow["context"].get("title_placeholders", {}).get("name", "?")
+                for flow in self._in_progress_flows()
+                if flow.get("handler") == "flexapi"
+            ]
+            if found:
+                return sorted(found)
+            time.sleep(1)
+        return []
+
+
+def main() -> int:
+    """Run until Ctrl-C."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=8123, help="Home Assistant port")
+    parser.add_argument("--count", type=int, default=1, help="simulated gateways")
+    args = parser.parse_args()
+    with (
+        contextlib.suppress(OSError),
+        urllib.request.urlopen(f"http://127.0.0.1:{args.port}/", timeout=1),
+    ):
+        print(
+            f"Port {args.port} is already in use; stop what runs there or pass --port."
+        )
+        return 1
+    demo = Demo(args.port, args.count)
+    stopping = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        demo.start()
+        demo.wait_for_http()
+        demo.onboard()
+        demo.configure_mqtt()
+        found = demo.wait_for_discovery()
+        print()
+        print("=" * 64)
+        print(f" Home Assistant:  http://localhost:{args.port}")
+        print(f" Login:           {USERNAME} / {PASSWORD}")
+        print(f" MQTT broker:     127.0.0.1:{demo.broker.port}")
+        if found:
+            print(f" Discovered:      {', '.join(found)}")
+            print(" Go to Settings → Devices & services and press Add on the")
+            print(" discovered FlexAPI gateway.")
+        else:
+            print(" No gateway discovered yet; see .demo/simulator.log")
+        print(f" Logs:            {DEMO}/*.log")
+        print(" Ctrl-C stops everything.")
+        print("=" * 64)
+        while True:
+            demo.check_alive()
+            time.sleep(1)
+    except KeyboardInterrupt:
+        print("\n== stopping")
+        return 0
+    except Exception as err:
+        print(f"demo failed: {err}", file=sys.stderr)
+        return 1
+    finally:
+        demo.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
