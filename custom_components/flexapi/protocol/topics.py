@@ -157,6 +157,14 @@ def normalize_prefix(value: str | None) -> str:
     return value + "/"
 
 
+_GROUP_LEVELS = frozenset({*REFRESH_GROUPS, "forward"})
+
+
+def _group_level(group: str) -> str:
+    """A reserved group, or a custom group name validated as one topic level."""
+    return group if group in _GROUP_LEVELS else validate_group_name(group)
+
+
 @dataclass(frozen=True, slots=True)
 class Topics:
     """Every topic of one device."""
@@ -175,15 +183,15 @@ class Topics:
 
     def info(self, group: str) -> str:
         """Timer-triggered data of a reserved or custom group."""
-        return f"{self.base}{group}/info"
+        return f"{self.base}{_group_level(group)}/info"
 
     def set(self, group: str) -> str:
         """Group settings request (§3.2)."""
-        return f"{self.base}{group}/set"
+        return f"{self.base}{_group_level(group)}/set"
 
     def refresh(self, group: str) -> str:
         """On-demand data request (§3.3, §4.3)."""
-        return f"{self.base}{group}/refresh"
+        return f"{self.base}{_group_level(group)}/refresh"
 
     @property
     def group_set(self) -> str:
