@@ -55,10 +55,9 @@ ONE_WIRE_CONNECTED = FlexApiBinarySensorEntityDescription(
     translation_key="one_wire_connected",
     device_class=BinarySensorDeviceClass.CONNECTIVITY,
     entity_category=EntityCategory.DIAGNOSTIC,
-    value_fn=lambda store: (
-        None
-        if (status := store.get("1-wire.status")) is None
-        else status == "Connected"
+    # Anything but the two documented values is unknown, like the enum sensor.
+    value_fn=lambda store: {"Connected": True, "Disconnected": False}.get(
+        store.get("1-wire.status")
     ),
 )
 
@@ -71,7 +70,7 @@ class FlexApiBinarySensor(FlexApiEntity, BinarySensorEntity):
     @property
     def is_on(self) -> bool | None:
         """The state, from the store."""
-        return self.entity_description.value_fn(self.store)
+        return self.entity_description.value_fn(self._store)
 
 
 async def async_setup_entry(

@@ -91,7 +91,9 @@ class RequestLane:
         """Queue a job, merging it into a waiting one with the same key."""
         if job.merge_key is not None and not front:
             for waiting in self._queue:
-                if waiting.merge_key == job.merge_key:
+                # A waiting job whose caller gave up (cancelled future)
+                # is skipped by the lane: merging into it would drop us.
+                if waiting.merge_key == job.merge_key and not waiting.future.done():
                     token = waiting.payload[msgs.TOKEN_KEY]
                     waiting.payload.update(job.payload)
                     waiting.payload[msgs.TOKEN_KEY] = token

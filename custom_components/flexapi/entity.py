@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from homeassistant.const import EntityCategory
@@ -45,6 +46,16 @@ def description_kwargs(param: Parameter) -> dict[str, Any]:
     }
 
 
+def utc_from_timestamp(value: Any) -> datetime | None:
+    """A UNIX timestamp as UTC; ``None`` for 0/None or one out of range."""
+    if not value:
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
 class FlexApiEntity(Entity):
     """An entity fed by the device runtime's store; it never touches MQTT."""
 
@@ -58,6 +69,9 @@ class FlexApiEntity(Entity):
         """Bind the entity to its device and description."""
         self.runtime = runtime
         self.entity_description = description
+        # Read on every state write: keep them one attribute lookup away.
+        self._store = runtime.store
+        self._group = description.group
         self._attr_unique_id = f"{runtime.client_id}_{description.key}"
         self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, runtime.client_id)})
         if description.placeholders:
@@ -66,12 +80,13 @@ class FlexApiEntity(Entity):
     @property
     def store(self) -> ParameterStore:
         """The device's canonical values."""
-        return self.runtime.store
+        return self._store
 
     @property
     def available(self) -> bool:
         """MQTT connected and the data group heard recently."""
-        return self.runtime.is_available(self.entity_description.group)
+        runtime = self.runtime
+        return runtime.mqtt_connected and self._group not in runtime.stale
 
     async def async_added_to_hass(self) -> None:
         """Listen for changes of the entity's keys and group."""

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import FlexApiEntity, FlexApiEntityDescription
+from .entity import FlexApiEntity, FlexApiEntityDescription, utc_from_timestamp
 from .protocol.messages import FlexEvent
 from .runtime import FlexApiConfigEntry, FlexApiRuntime
 
@@ -33,7 +32,7 @@ DESCRIPTION = FlexApiEventEntityDescription(
 
 
 def _iso(timestamp: int | None) -> str | None:
-    return datetime.fromtimestamp(timestamp, UTC).isoformat() if timestamp else None
+    return moment.isoformat() if (moment := utc_from_timestamp(timestamp)) else None
 
 
 class FlexApiEventEntity(FlexApiEntity, EventEntity):

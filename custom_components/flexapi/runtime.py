@@ -181,7 +181,8 @@ class FlexApiRuntime:
         """Merge one message's data into the store and notify listeners."""
         result = self.store.ingest(group, data)
         groups = result.groups
-        self.freshness.seen(groups, time.monotonic())
+        if groups:
+            self.freshness.seen(groups, time.monotonic())
         if result.invalid:
             _LOGGER.debug(
                 "%s: invalid values for %s are unknown", self.client_id, result.invalid
@@ -189,11 +190,14 @@ class FlexApiRuntime:
         if result.new:
             for new_key_listener in tuple(self._new_key_listeners):
                 new_key_listener(result.new)
+        # Each listener once, however many of its keys changed (the tracker
+        # follows eight keys); insertion order keeps the calls deterministic.
         to_call: dict[Listener, None] = {}
         key_listeners = self._key_listeners
         for key in result.changed:
-            if (listeners := key_listeners.get(key)) is not None:
-                to_call.update(dict.fromkeys(listeners))
+            if listeners := key_listeners.get(key):
+                for listener in listeners:
+                    to_call[listener] = None
         if self.stale and (revived := self.stale & groups):
             self.stale -= revived
             _LOGGER.info(
@@ -205,7 +209,7 @@ class FlexApiRuntime:
                 )
         for listener in to_call:
             listener()
-        if any(key.startswith("sysinfo.") for key in result.changed):
+        if "sysinfo" in groups and result.changed:
             self.update_device_registry()
         return result
 

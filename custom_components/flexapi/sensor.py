@@ -25,6 +25,7 @@ from .entity import (
     FlexApiEntityDescription,
     async_setup_dynamic_entities,
     description_kwargs,
+    utc_from_timestamp,
 )
 from .protocol.catalog import Parameter, Platform, ValueType, lookup
 from .protocol.store import ParameterStore
@@ -44,11 +45,6 @@ class FlexApiSensorEntityDescription(FlexApiEntityDescription, SensorEntityDescr
     value_fn: Callable[[ParameterStore], SensorValue]
 
 
-def _timestamp(value: Any) -> datetime | None:
-    # 0 means "never" (cellular1.down_at: 0).
-    return datetime.fromtimestamp(value, UTC) if value else None
-
-
 def _text(value: Any) -> str | None:
     return value[:MAX_STATE_LENGTH] if isinstance(value, str) else None
 
@@ -58,7 +54,8 @@ def _value_fn(param: Parameter) -> Callable[[ParameterStore], SensorValue]:
     if param.options is not None:
         return lambda store: param.option(store.get(key))
     if param.vtype is ValueType.TIMESTAMP:
-        return lambda store: _timestamp(store.get(key))
+        # 0 means "never" (cellular1.down_at: 0).
+        return lambda store: utc_from_timestamp(store.get(key))
     if param.vtype is ValueType.STR:
         return lambda store: _text(store.get(key))
     return lambda store: store.get(key)
@@ -133,7 +130,7 @@ class FlexApiSensor(FlexApiEntity, SensorEntity):
     @property
     def native_value(self) -> SensorValue:
         """The value, from the store."""
-        return self.entity_description.value_fn(self.store)
+        return self.entity_description.value_fn(self._store)
 
 
 async def async_setup_entry(

@@ -227,6 +227,8 @@ def _gnss() -> list[Parameter]:
             state_class=MEAS,
             precision=1,
             sensitive=True,
+            # A device_tracker attribute; as a sensor, opt-in.
+            enabled_default=False,
         ),
         # km/h in 1.0.8, knots in 1.0.9: the unit is a per-device option.
         _p(
@@ -238,6 +240,8 @@ def _gnss() -> list[Parameter]:
             device_class="speed",
             state_class=MEAS,
             precision=1,
+            # A device_tracker attribute; as a sensor, opt-in.
+            enabled_default=False,
         ),
         _p(
             "gnss.heading",
@@ -248,6 +252,8 @@ def _gnss() -> list[Parameter]:
             value_range=(0, 360),
             state_class=MEAS,
             precision=0,
+            # Also a device_tracker attribute; as a sensor, opt-in.
+            enabled_default=False,
         ),
         _p(
             "gnss.hdop",
@@ -279,6 +285,8 @@ def _gnss() -> list[Parameter]:
             state_class=MEAS,
             precision=1,
             entity_category=DIAG,
+            # The tracker's GPS accuracy already; as a sensor, opt-in.
+            enabled_default=False,
         ),
         _p(
             "gnss.fix",
@@ -304,6 +312,8 @@ def _gnss() -> list[Parameter]:
             value_range=(0, 12),
             state_class=MEAS,
             entity_category=DIAG,
+            # Also a device_tracker attribute; as a sensor, opt-in.
+            enabled_default=False,
         ),
         # Documented yy-mm-dd; devices send "2020-4-17".
         _p("gnss.date", g, "GNSS date", STR, platform=Platform.NONE),
@@ -528,9 +538,8 @@ def _obd() -> list[Parameter]:
         num("rpm", "Engine speed", FLT, (0, 16383.75), "rpm", core=True, prec=0),
         num("speed", "Vehicle speed", INT, (0, 255), "km/h", "speed", core=True),
         num("f_lvl", "Fuel level", FLT, (0, 100), "%", core=True, prec=1),
-        num(
-            "f_rate", "Fuel rate", FLT, (0, 3276.75), "L/h", "volume_flow_rate", prec=2
-        ),
+        # No device class: HA 2025.4's volume_flow_rate does not accept L/h.
+        num("f_rate", "Fuel rate", FLT, (0, 3276.75), "L/h", prec=2),
         num("dtcs", "DTC count", INT, (0, 250), core=True),
         _p(
             "obd.mil",
@@ -903,7 +912,7 @@ def _one_wire() -> list[Parameter]:
         _p(
             "1-wire.status",
             g,
-            "1-Wire bus",
+            "1-Wire bus status",
             STR,
             device_class="enum",
             options={"Connected": "connected", "Disconnected": "disconnected"},

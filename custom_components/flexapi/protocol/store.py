@@ -8,17 +8,24 @@ values are coerced by the catalog, and only real changes are reported.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .catalog import Parameter, canonical_key, group_of_key, lookup
+from .catalog import Parameter, ValueType, canonical_key, group_of_key, lookup
 from .topics import DEFAULT_INTERVALS
 
 #: Data groups the summary group carries (§1, §3.1.1).
 SUMMARY_GROUPS = frozenset({"gnss", "obd", "io", "motion"})
 
 _SCALARS = (str, int, float, bool)
+#: Wire types that already are the coerced value (JSON has no NaN/inf).
+_NATIVE: dict[ValueType, type] = {
+    ValueType.FLOAT: float,
+    ValueType.INT: int,
+    ValueType.BOOL: bool,
+    ValueType.STR: str,
+}
 
 
 @dataclass(slots=True)
@@ -31,6 +38,10 @@ class Resolved:
     digit_zero: bool
     #: A digital output key, whose spelling we remember for io control.
     is_output: bool
+    #: Coercion of raw values (``None``: keep scalars as they are).
+    coerce: Callable[[Any], Any] | None = None
+    #: Python type of values that need no coercion (the hot path).
+    native: type | None = None
 
 
 @dataclass(slots=True)
@@ -56,7 +67,8 @@ class ParameterStore:
         self.digit_zero: dict[str, bool] = {}
         #: topic group -> alias -> canonical key.
         self._aliases: dict[str, dict[str, str]] = {}
-        self._cache: dict[tuple[str | None, str], Resolved] = {}
+        #: topic group -> wire key -> resolution.
+        self._cache: dict[str | None, dict[str, Resolved]] = {}
 
     # -- aliases ------------------------------------------------------------
 
@@ -79,52 +91,73 @@ class ParameterStore:
 
     def resolve(self, group: str | None, wire_key: str) -> Resolved:
         """Resolve a key as sent on a topic group (cached)."""
-        cache_key = (group, wire_key)
-        if (hit := self._cache.get(cache_key)) is not None:
-            return hit
+        cache = self._cache.setdefault(group, {})
+        if (hit := cache.get(wire_key)) is None:
+            hit = cache[wire_key] = self._resolve(group, wire_key)
+        return hit
+
+    def _resolve(self, group: str | None, wire_key: str) -> Resolved:
         key = wire_key
         if group is not None and (aliases := self._aliases.get(group)):
             key = aliases.get(wire_key, wire_key)
         key, digit_zero = canonical_key(key)
         param = lookup(key)
-        resolved = Resolved(
+        return Resolved(
             key=key,
             param=param,
             group=param.group if param is not None else group_of_key(key),
             digit_zero=digit_zero,
             is_output=key.startswith("io.DO"),
+            coerce=param.coerce if param is not None else None,
+            native=_NATIVE.get(param.vtype) if param is not None else None,
         )
-        self._cache[cache_key] = resolved
-        return resolved
 
     # -- data ---------------------------------------------------------------
 
     def ingest(self, group: str | None, data: Mapping[str, Any]) -> IngestResult:
-        """Merge one message's data; report changed, new and invalid keys."""
+        """Merge one message's data; report changed, new and invalid keys.
+
+        This runs for every message of every gateway, so it stays lean: one
+        cached resolution per wire key, no coercion call for values that
+        already have their type, and one comparison.
+        """
         result = IngestResult()
+        changed = result.changed
+        groups = result.groups
         values = self.values
+        cache = self._cache.get(group)
+        if cache is None:
+            cache = self._cache[group] = {}
+        last_group: str | None = None
         for wire_key, raw in data.items():
-            res = self.resolve(group, wire_key)
-            if res.group is None:
-                if isinstance(raw, _SCALARS) or raw is None:
+            res = cache.get(wire_key)
+            if res is None:
+                res = cache[wire_key] = self._resolve(group, wire_key)
+            if (data_group := res.group) is None:
+                if raw is None or isinstance(raw, _SCALARS):
                     self.unmapped[wire_key] = raw
                 continue
-            result.groups.add(res.group)
-            if res.param is not None:
-                value = res.param.coerce(raw)
+            if data_group is not last_group:
+                groups.add(data_group)
+                last_group = data_group
+            key = res.key
+            if raw.__class__ is res.native:
+                value = raw
+            elif res.coerce is not None:
+                value = res.coerce(raw)
                 if value is None and raw is not None:
-                    result.invalid.append(res.key)
+                    result.invalid.append(key)
             else:
                 value = raw if isinstance(raw, _SCALARS) else None
             if res.is_output:
-                self.digit_zero[res.key] = res.digit_zero
-            old = values.get(res.key, _ABSENT)
-            if old is _ABSENT:
-                result.new.append(res.key)
-            elif old == value and type(old) is type(value):
+                self.digit_zero[key] = res.digit_zero
+            old = values.get(key, _ABSENT)
+            if old == value and old.__class__ is value.__class__:
                 continue
-            values[res.key] = value
-            result.changed.append(res.key)
+            if old is _ABSENT:
+                result.new.append(key)
+            values[key] = value
+            changed.append(key)
         return result
 
     def get(self, key: str) -> Any:
