@@ -46,9 +46,26 @@ class _Job:
     topic: str
     payload: dict[str, Any]
     merge_key: str | None
-    future: asyncio.Future[Any]
+    #: One future per caller: merged callers each await their own, so one
+    #: caller giving up never cancels the others.
+    futures: list[asyncio.Future[Any]]
     retries: int = BUSY_RETRIES
     timer: asyncio.TimerHandle | None = field(default=None, repr=False)
+
+    @property
+    def abandoned(self) -> bool:
+        """Every caller has given up (or been answered)."""
+        return all(future.done() for future in self.futures)
+
+    def resolve(self, *, result: Any = None, error: Exception | None = None) -> None:
+        """Answer every caller still waiting."""
+        for future in self.futures:
+            if future.done():
+                continue
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(result)
 
     @property
     def token(self) -> str:
@@ -91,13 +108,12 @@ class RequestLane:
         """Queue a job, merging it into a waiting one with the same key."""
         if job.merge_key is not None and not front:
             for waiting in self._queue:
-                # A waiting job whose caller gave up (cancelled future)
-                # is skipped by the lane: merging into it would drop us.
-                if waiting.merge_key == job.merge_key and not waiting.future.done():
+                if waiting.merge_key == job.merge_key:
                     token = waiting.payload[msgs.TOKEN_KEY]
                     waiting.payload.update(job.payload)
                     waiting.payload[msgs.TOKEN_KEY] = token
-                    return waiting.future
+                    waiting.futures.extend(job.futures)
+                    return job.futures[0]
         if front:
             self._queue.appendleft(job)
         else:
@@ -106,7 +122,7 @@ class RequestLane:
             self._task = self._hass.async_create_background_task(
                 self._run(), f"flexapi request lane {self.name}"
             )
-        return job.future
+        return job.futures[0]
 
     async def _run(self) -> None:
         loop = self._hass.loop
@@ -118,7 +134,7 @@ class RequestLane:
                 if delay > 0:
                     await asyncio.sleep(delay)
                 job = self._queue.popleft()
-                if job.future.done():
+                if job.abandoned:
                     continue
                 self._last_sent = loop.time()
                 await self._send(job)
@@ -131,9 +147,7 @@ class RequestLane:
             self._task.cancel()
             self._task = None
         while self._queue:
-            job = self._queue.popleft()
-            if not job.future.done():
-                job.future.set_exception(error)
+            self._queue.popleft().resolve(error=error)
 
 
 class FlexApiClient:
@@ -191,8 +205,7 @@ class FlexApiClient:
         for job in self._pending.values():
             if job.timer is not None:
                 job.timer.cancel()
-            if not job.future.done():
-                job.future.set_exception(error)
+            job.resolve(error=error)
         self._pending.clear()
 
     # -- requests -----------------------------------------------------------
@@ -210,7 +223,7 @@ class FlexApiClient:
         Raises :class:`FlexApiResponseError` when the device answers an error
         and :class:`FlexApiTimeoutError` when it does not answer in time.
         """
-        job = _Job(topic, payload, merge_key, self.hass.loop.create_future())
+        job = _Job(topic, payload, merge_key, [self.hass.loop.create_future()])
         return await self.lanes[lane].submit(job)
 
     async def _send(self, job: _Job) -> None:
@@ -244,11 +257,7 @@ class FlexApiClient:
             return None
         if job.timer is not None:
             job.timer.cancel()
-        if not job.future.done():
-            if error is not None:
-                job.future.set_exception(error)
-            else:
-                job.future.set_result(result)
+        job.resolve(result=result, error=error)
         return job
 
     # -- incoming -----------------------------------------------------------

@@ -32,7 +32,7 @@ from .const import (
     STALE_CHECK_SECONDS,
 )
 from .protocol import messages as msgs
-from .protocol.errors import FlexApiError
+from .protocol.errors import ErrorCode, FlexApiError, FlexApiResponseError
 from .protocol.store import Freshness, IngestResult, ParameterStore
 from .protocol.topics import RESERVED_GROUPS, Topics
 
@@ -314,22 +314,31 @@ class FlexApiRuntime:
             confirmed.get("interval", interval),
             confirmed.get("interest", payload.get("interest")),
         )
-        self._save()
+        await self._async_save()
         return result
 
     async def async_get_custom_groups(self) -> list[msgs.CustomGroup]:
         """Read custom groups (and so their aliases) from the device."""
-        result = await self.client.async_request(
-            self.topics.group_get,
-            msgs.build_group_get(msgs.new_token()),
-            merge_key="group_get",
-        )
-        groups = msgs.parse_custom_groups(result) or []
+        try:
+            result = await self.client.async_request(
+                self.topics.group_get,
+                msgs.build_group_get(msgs.new_token()),
+                merge_key="group_get",
+            )
+        except FlexApiResponseError as err:
+            if err.code != ErrorCode.DATA_EMPTY:
+                raise
+            result = []  # rev 1.0.9: no custom group exists
+        groups = msgs.parse_custom_groups(result)
+        if groups is None:
+            # Not a list: keep what we know rather than forget every alias.
+            _LOGGER.debug("%s: unusable group/get result %r", self.client_id, result)
+            return list(self.custom_groups.values())
         for name in set(self.custom_groups) - {group.name for group in groups}:
             self._remove_custom_group(name)
         for group in groups:
             self._apply_custom_group(group)
-        self._save()
+        await self._async_save()
         return groups
 
     async def async_set_custom_groups(self, groups: list[msgs.CustomGroup]) -> Any:
@@ -338,7 +347,7 @@ class FlexApiRuntime:
         result = await self.client.async_request(self.topics.group_set, payload)
         for group in msgs.parse_custom_groups(result) or groups:
             self._apply_custom_group(group)
-        self._save()
+        await self._async_save()
         return result
 
     async def async_remove_custom_groups(self, names: list[str]) -> Any:
@@ -347,7 +356,7 @@ class FlexApiRuntime:
         result = await self.client.async_request(self.topics.group_set, payload)
         for name in names:
             self._remove_custom_group(name)
-        self._save()
+        await self._async_save()
         return result
 
     async def async_userdata(self, operation: str, data: Any) -> Any:
@@ -414,17 +423,17 @@ class FlexApiRuntime:
         """Upload interval we last set or read for a topic group."""
         return self.freshness.intervals.get(group)
 
-    def _save(self) -> None:
-        def data() -> dict[str, Any]:
-            return {
+    async def _async_save(self) -> None:
+        """Persist settings now: a reload right after a change must see it."""
+        await self._storage.async_save(
+            {
                 "settings": self._settings,
                 "custom_groups": {
                     name: {"interval": g.interval, "interest": dict(g.interest or {})}
                     for name, g in self.custom_groups.items()
                 },
             }
-
-        self._storage.async_delay_save(data, 1.0)
+        )
 
     @property
     def reserved_groups(self) -> tuple[str, ...]:
