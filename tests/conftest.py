@@ -6,7 +6,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 import json
 from pathlib import Path
 from typing import Any
-from unittest.mock import patch
+from unittest.mock import AsyncMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.mqtt.models import DATA_MQTT
@@ -16,7 +16,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_mqtt_message,
-    async_fire_time_changed,
 )
 from pytest_homeassistant_custom_component.typing import (
     MqttMockHAClient,
@@ -24,6 +23,9 @@ from pytest_homeassistant_custom_component.typing import (
 )
 
 from custom_components.flexapi.const import CONF_CLIENT_ID, CONF_PREFIX, DOMAIN
+
+from . import helpers
+from .helpers import collect_started
 
 pytest_plugins = ["pytest_homeassistant_custom_component"]
 
@@ -101,34 +103,29 @@ class FlexApiDevice:
 
     async def send(self, topic: str, payload: Any) -> None:
         """Publish ``payload`` (JSON-encoded unless a str) on ``v1/VG1/{topic}``."""
-        text = payload if isinstance(payload, str) else json.dumps(payload)
-        async_fire_mqtt_message(self.hass, self.base + topic, text)
+        if isinstance(payload, str):
+            async_fire_mqtt_message(self.hass, self.base + topic, payload)
+        else:
+            helpers.fire_json(self.hass, self.base + topic, payload)
         await self.hass.async_block_till_done()
 
     async def info(self, group: str, data: dict[str, Any]) -> None:
         """Upload ``data`` on ``{group}/info``."""
         await self.send(f"{group}/info", data)
 
-    def requests(self, topic: str) -> list[dict[str, Any]]:
-        """Payloads the integration published on ``v1/VG1/{topic}``."""
-        return [
-            json.loads(call.args[1])
-            for call in self.mqtt_mock.async_publish.call_args_list
-            if call.args[0] == self.base + topic
-        ]
+    async def info_all(self, examples: dict[str, dict[str, Any]]) -> None:
+        """Upload each group's payload of ``examples`` on its info topic."""
+        for group, data in examples.items():
+            await self.info(group, data)
 
     async def answer(self, topic: str, result: Any) -> None:
-        """Answer the latest request on ``topic`` with a success ``result``."""
-        requests = self.requests(topic)
-        assert requests, f"nothing was requested on {topic}"
-        token = requests[-1]["client_token"]
-        await self.send(f"{topic}/resp", {"client_token": token, "result": result})
+        """Answer the latest request on ``v1/VG1/{topic}`` with ``result``."""
+        helpers.answer(self.hass, self.mqtt_mock, self.base + topic, result)
+        await self.hass.async_block_till_done()
 
     async def advance(self, seconds: float) -> None:
         """Let ``seconds`` pass and run the timers that came due."""
-        self.freezer.tick(seconds)
-        async_fire_time_changed(self.hass)
-        await self.hass.async_block_till_done()
+        await helpers.advance(self.hass, self.freezer, seconds)
 
 
 @pytest.fixture
@@ -191,8 +188,33 @@ async def flexapi_entry(
 
 
 @pytest.fixture
-def device(
+def gateway(
     hass: HomeAssistant, mqtt_mock: MqttMockHAClient, freezer: FrozenDateTimeFactory
 ) -> FlexApiDevice:
     """The simulated gateway ``VG1``."""
     return FlexApiDevice(hass, mqtt_mock, freezer)
+
+
+# ---------------------------------------------------------------------------
+# Client, runtime, config flow and setup tests.
+
+
+@pytest.fixture
+async def collect_started_tasks() -> AsyncGenerator[None]:
+    """Retrieve what ``helpers.start`` ran, once the test's entries are gone.
+
+    Use it as ``pytestmark = pytest.mark.usefixtures("collect_started_tasks")``
+    so it is set up first and torn down last.
+    """
+    yield
+    await collect_started()
+
+
+@pytest.fixture
+def no_initial_requests() -> Generator[None]:
+    """Keep a loading runtime from sending its sysinfo/app/group requests."""
+    with patch(
+        "custom_components.flexapi.runtime.FlexApiRuntime._async_initial_requests",
+        AsyncMock(),
+    ):
+        yield

@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 import json
+from unittest.mock import AsyncMock, Mock, patch
 
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.mqtt import MQTT_CONNECTION_STATE
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_mqtt_message,
 )
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
-from custom_components.flexapi.const import CONF_CLIENT_ID, CONF_PREFIX, DOMAIN
-from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
+from custom_components.flexapi.const import (
+    CONF_CLIENT_ID,
+    CONF_PREFIX,
+    CONF_STALE_MULTIPLIER,
+    DOMAIN,
+)
+from custom_components.flexapi.protocol.errors import FlexApiError
+
+from .helpers import advance, fire_json, published, settle, start, subscribed_topics
+
+pytestmark = pytest.mark.usefixtures("collect_started_tasks")
 
 
 async def test_setup_sends_sysinfo_refresh_and_fills_device(
@@ -29,7 +44,11 @@ async def test_setup_sends_sysinfo_refresh_and_fills_device(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    calls = [c for c in mqtt_mock.async_publish.call_args_list if c.args[0] == "v1/VG1/sysinfo/refresh"]
+    calls = [
+        c
+        for c in mqtt_mock.async_publish.call_args_list
+        if c.args[0] == "v1/VG1/sysinfo/refresh"
+    ]
     assert len(calls) == 1
     token = json.loads(calls[0].args[1])["client_token"]
     async_fire_mqtt_message(
@@ -59,3 +78,107 @@ async def test_setup_sends_sysinfo_refresh_and_fills_device(
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.NOT_LOADED
+
+
+async def test_setup_retries_while_mqtt_is_unavailable(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    flexapi_config_entry: MockConfigEntry,
+) -> None:
+    with patch(
+        "custom_components.flexapi.mqtt.async_wait_for_mqtt_client",
+        AsyncMock(return_value=False),
+    ):
+        assert not await hass.config_entries.async_setup(flexapi_config_entry.entry_id)
+        await hass.async_block_till_done()
+    assert flexapi_config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert "MQTT integration is not available" in (flexapi_config_entry.reason or "")
+    assert not {t for t in subscribed_topics(mqtt_mock) if "VG1" in t}
+    assert not published(mqtt_mock)
+
+
+async def test_unload_leaves_nothing_behind_and_reload_works(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    no_initial_requests: None,
+    flexapi_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    ours = {"v1/VG1/+/info", "v1/VG1/+/+/resp", "v1/VG1/event/notice"}
+    assert ours <= subscribed_topics(mqtt_mock)
+    runtime = flexapi_entry.runtime_data
+    listener = Mock()
+    runtime.async_add_listener(listener, ["gnss.fix"], ["gnss", "obd"])
+    pending = start(runtime.async_refresh("gnss"))
+    await settle(hass)
+
+    assert await hass.config_entries.async_unload(flexapi_entry.entry_id)
+    await settle(hass)
+    assert flexapi_entry.state is ConfigEntryState.NOT_LOADED
+    assert not ours & subscribed_topics(mqtt_mock)
+    with pytest.raises(FlexApiError, match="unloaded"):
+        pending.result()
+
+    # Nothing reaches the old runtime: no data, no staleness, no MQTT status.
+    fire_json(hass, "v1/VG1/gnss/info", {"gnss.fix": 3})
+    async_dispatcher_send(hass, MQTT_CONNECTION_STATE, False)
+    async_dispatcher_send(hass, MQTT_CONNECTION_STATE, True)
+    await advance(hass, freezer, 60)
+    assert "gnss.fix" not in runtime.store.values
+    listener.assert_not_called()
+
+    assert await hass.config_entries.async_setup(flexapi_entry.entry_id)
+    await settle(hass)
+    assert flexapi_entry.state is ConfigEntryState.LOADED
+    assert ours <= subscribed_topics(mqtt_mock)
+    fire_json(hass, "v1/VG1/gnss/info", {"gnss.fix": 3})
+    await settle(hass)
+    assert flexapi_entry.runtime_data.store.values["gnss.fix"] == 3
+
+
+async def test_unload_stops_the_start_up_requests(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    flexapi_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The sysinfo refresh is on the wire; app and group/get must not follow."""
+    assert published(mqtt_mock, "v1/VG1/sysinfo/refresh")
+    assert await hass.config_entries.async_unload(flexapi_entry.entry_id)
+    await settle(hass)
+    count = len(published(mqtt_mock))
+    await advance(hass, freezer, 30)
+    assert len(published(mqtt_mock)) == count
+    assert not published(mqtt_mock, "v1/VG1/app/refresh")
+
+
+async def test_option_change_reloads(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    no_initial_requests: None,
+    flexapi_entry: MockConfigEntry,
+) -> None:
+    runtime = flexapi_entry.runtime_data
+    hass.config_entries.async_update_entry(
+        flexapi_entry, options={CONF_STALE_MULTIPLIER: 5.0}
+    )
+    await settle(hass)
+    assert flexapi_entry.state is ConfigEntryState.LOADED
+    assert flexapi_entry.runtime_data is not runtime
+    assert flexapi_entry.runtime_data.freshness.multiplier == 5.0
+
+
+async def test_other_entry_updates_do_not_reload(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    no_initial_requests: None,
+    flexapi_entry: MockConfigEntry,
+) -> None:
+    runtime = flexapi_entry.runtime_data
+    hass.config_entries.async_update_entry(flexapi_entry, title="Truck 7")
+    # MQTT discovery of the configured gateway records a discovery key.
+    fire_json(hass, "v1/VG1/summary/info", {"gnss.fix": 3})
+    await settle(hass)
+    assert flexapi_entry.runtime_data is runtime
+    assert runtime.store.values["gnss.fix"] == 3
+    assert not hass.config_entries.flow.async_progress()

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from simulator.catalog import GROUP_KEYS, UPLOAD_GROUPS
+from tests.protocol.spec_examples import CUSTOM_GROUPS
 
 from .conftest import Harness, make_device
 
@@ -463,18 +464,8 @@ def test_userdata_interest_and_interval(harness: Harness) -> None:
 # -- custom groups (§4.1) --------------------------------------------------------------
 
 
-GROUP1 = {
-    "group_name": "group1",
-    "interval": 60,
-    "interest": {
-        "gnss.latitude": "lat",
-        "gnss.longitude": "lon",
-        "gnss.altitude": "alt",
-        "obd.speed": "speed",
-        "obd.odo": "odo",
-        "userdata.custom_key": "custom_key",
-    },
-}
+#: §4.1.1's first group, as the spec writes it.
+GROUP1 = CUSTOM_GROUPS[0]
 GROUP2 = {
     "group_name": "group2",
     "interval": 30,

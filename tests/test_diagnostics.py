@@ -1,0 +1,73 @@
+"""Diagnostics: what they hold, and that personal data is redacted."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.flexapi.diagnostics import async_get_config_entry_diagnostics
+from tests.conftest import FlexApiDevice
+
+REDACTED = "**REDACTED**"
+
+
+async def test_diagnostics_redact_identifiers_and_location(
+    hass: HomeAssistant,
+    flexapi_entry: MockConfigEntry,
+    gateway: FlexApiDevice,
+    spec_examples: dict[str, dict[str, Any]],
+) -> None:
+    await gateway.info_all(spec_examples)
+    await gateway.info(
+        "cellular1", {"modem1.phone_num": "+8613800000000", "modem1.rsrp": -95}
+    )
+    await gateway.info("obd", {"obd.vin": "LSGJA52U57S123456"})
+    await gateway.send(
+        "event/notice",
+        {
+            "starts_at": 1700000000,
+            "status": "raise",
+            "type": "DI_CHG",
+            "level": 1,
+            "io.DI2": 1,
+            "gnss.latitude": 40.1,
+            "gnss.longitude": 116.2,
+        },
+    )
+    diagnostics = await async_get_config_entry_diagnostics(hass, flexapi_entry)
+    values = diagnostics["values"]
+    for key in (
+        "modem1.imei",
+        "modem1.imsi",
+        "modem1.iccid",
+        "modem1.phone_num",
+        "gnss.latitude",
+        "gnss.longitude",
+        "gnss.altitude",
+        "obd.vin",
+        "cellular1.ip",
+    ):
+        assert values[key] == REDACTED, key
+    event = diagnostics["recent_events"][0]
+    assert event["data"]["gnss.latitude"] == REDACTED
+    assert event["data"]["io.DI2"] == 1
+    # Nothing personal survives anywhere in the document.
+    text = json.dumps(diagnostics)
+    for secret in ("862104021247207", "460013231603009", "8613800000000", "40.2322"):
+        assert secret not in text
+    # Useful values stay readable.
+    assert values["obd.rpm"] == 1234.0
+    assert values["io.DO1"] is False
+    assert values["modem1.rsrp"] == -95
+    # The summary example spells outputs io.D01..: remembered for io control.
+    assert diagnostics["digit_zero_outputs"] == sorted(
+        [f"io.DO{n}" for n in range(1, 5)] + [f"io.DO{n}_pullup" for n in range(1, 5)]
+    )
+    assert diagnostics["entry"]["data"] == {"client_id": "VG1", "prefix": ""}
+    assert diagnostics["mqtt_connected"] is True
+    assert diagnostics["stale_groups"] == []
+    assert diagnostics["intervals"]["cellular1"] == 30
+    assert diagnostics["queued_requests"] == {"request": 0, "io": 0}

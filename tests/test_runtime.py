@@ -1,0 +1,913 @@
+"""The device runtime: data, events, availability, settings and control."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+from unittest.mock import Mock
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.mqtt import MQTT_CONNECTION_STATE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import MqttMockHAClient
+
+from custom_components.flexapi.const import (
+    CONF_STALE_MULTIPLIER,
+    DOMAIN,
+    REQUEST_TIMEOUT,
+    STALE_CHECK_SECONDS,
+)
+from custom_components.flexapi.protocol.errors import (
+    FlexApiResponseError,
+    FlexApiValueError,
+)
+from custom_components.flexapi.protocol.messages import CustomGroup
+from custom_components.flexapi.protocol.topics import RESERVED_GROUPS
+from custom_components.flexapi.runtime import FlexApiRuntime
+
+from .helpers import (
+    REQUEST_SPACING,
+    advance,
+    answer,
+    fire_json,
+    last_payload,
+    payloads,
+    published,
+    respond,
+    settle,
+    start,
+)
+
+pytestmark = pytest.mark.usefixtures("collect_started_tasks")
+
+BASE = "v1/VG1/"
+STORAGE_KEY = "flexapi.{}"
+
+#: §4.1.2 example: two custom groups with aliases.
+CUSTOM_GROUPS = [
+    {
+        "group_name": "group1",
+        "interval": 60,
+        "interest": {
+            "gnss.latitude": "lat",
+            "gnss.longitude": "lon",
+            "obd.speed": "speed",
+            "userdata.custom_key": "custom_key",
+        },
+    },
+    {
+        "group_name": "group2",
+        "interval": 30,
+        "interest": {"io.DI1": "DI1", "io.D01": "D01", "io.AI1": ""},
+    },
+]
+
+
+@pytest.fixture
+async def runtime(
+    no_initial_requests: None, flexapi_entry: MockConfigEntry
+) -> FlexApiRuntime:
+    """The runtime of a loaded ``VG1`` entry that sent no start-up requests."""
+    return flexapi_entry.runtime_data
+
+
+async def run_for(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
+) -> None:
+    """Let time pass in staleness-check steps, so every check runs."""
+    while seconds > 0:
+        step = min(seconds, STALE_CHECK_SECONDS)
+        await advance(hass, freezer, step)
+        seconds -= step
+
+
+async def request(hass: HomeAssistant, coro: Coroutine[Any, Any, Any]) -> Any:
+    """Start a runtime request and let it reach the wire."""
+    future = start(coro)
+    await settle(hass)
+    assert not future.done(), future
+    return future
+
+
+# -- data ---------------------------------------------------------------------
+
+
+async def test_summary_lands_with_canonical_keys(
+    hass: HomeAssistant, runtime: FlexApiRuntime, spec_examples: dict[str, Any]
+) -> None:
+    fire_json(hass, BASE + "summary/info", spec_examples["summary"])
+    await settle(hass)
+    values = runtime.store.values
+    assert values["gnss.latitude"] == 40.232213
+    assert values["gnss.fix"] == 3
+    assert values["obd.rpm"] == 1234
+    # io.D01 (digit zero, §3.1.1) is stored under the canonical io.DO1.
+    assert "io.D01" not in values
+    assert values["io.DO1"] is False
+    assert runtime.store.digit_zero["io.DO1"] is True
+    assert runtime.is_available("gnss")
+
+
+@pytest.mark.parametrize(
+    ("group", "data", "expected"),
+    [
+        ("gnss", {"gnss.speed": 87.6, "gnss.num_sv": "7"}, {"gnss.num_sv": 7}),
+        ("cellular1", {"modem1.rssi": None}, {"modem1.rssi": None}),
+        ("motion", {"motion.ax": 0.5}, {"motion.ax": 0.5}),
+        ("io", {"io.DO2": 1, "io.DI3": "0"}, {"io.DO2": True, "io.DI3": False}),
+        ("obd", {"obd.mil": "1", "obd.dtcs": "3"}, {"obd.mil": True, "obd.dtcs": 3}),
+    ],
+)
+async def test_group_info_is_coerced(
+    hass: HomeAssistant,
+    runtime: FlexApiRuntime,
+    group: str,
+    data: dict[str, Any],
+    expected: dict[str, Any],
+) -> None:
+    fire_json(hass, BASE + f"{group}/info", data)
+    await settle(hass)
+    for key, value in expected.items():
+        assert key in runtime.store.values
+        assert runtime.store.values[key] == value
+        assert type(runtime.store.values[key]) is type(value)
+
+
+async def test_invalid_values_are_unknown(
+    hass: HomeAssistant, runtime: FlexApiRuntime
+) -> None:
+    fire_json(hass, BASE + "gnss/info", {"gnss.latitude": "north", "gnss.fix": 3})
+    await settle(hass)
+    assert runtime.store.values["gnss.latitude"] is None
+    assert runtime.store.values["gnss.fix"] == 3
+
+
+async def test_refresh_results_are_ingested(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    runtime: FlexApiRuntime,
+    freezer: FrozenDateTimeFactory,
+    spec_examples: dict[str, Any],
+) -> None:
+    future = await request(hass, runtime.async_refresh("cellular1"))
+    assert last_payload(mqtt_mock, BASE + "cellular1/refresh").keys() == {
+        "client_token"
+    }
+    answer(hass, mqtt_mock, BASE + "cellular1/refresh", spec_examples["cellular1"])
+    await settle(hass)
+    assert future.result() == spec_examples["cellular1"]
+    assert (
+        runtime.store.values["modem1.imei"] == spec_examples["cellular1"]["modem1.imei"]
+    )
+
+    # §3.3.10: the 1-wire success response is bare.
+    future = start(runtime.async_refresh("1-wire"))
+    await advance(hass, freezer, REQUEST_SPACING)
+    respond(hass, BASE + "1-wire/refresh", None, spec_examples["1-wire"])
+    await settle(hass)
+    assert future.result() == spec_examples["1-wire"]
+    assert (
+        runtime.store.values["1-wire.temp1_data"]
+        == spec_examples["1-wire"]["1-wire.temp1_data"]
+    )
+    assert runtime.store.values["1-wire.status"] == "Connected"
+
+
+async def test_waiting_refreshes_of_a_group_merge(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    runtime: FlexApiRuntime,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    first = start(runtime.async_refresh("gnss"))
+    await settle(hass)
+    second = start(runtime.async_refresh("gnss"))
+    third = start(runtime.async_refresh("gnss"))
+    await settle(hass)
+    answer(hass, mqtt_mock, BASE + "gnss/refresh", {"gnss.fix": 1})
+    await advance(hass, freezer, REQUEST_SPACING)
+    answer(hass, mqtt_mock, BASE + "gnss/refresh", {"gnss.fix": 3})
+    await advance(hass, freezer, REQUEST_SPACING)
+    assert len(published(mqtt_mock, BASE + "gnss/refresh")) == 2
+    assert first.result() == {"gnss.fix": 1}
+    assert second.result() == third.result() == {"gnss.fix": 3}
+    assert runtime.store.values["gnss.fix"] == 3
+
+
+async def test_custom_groups_learn_aliases(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    runtime: FlexApiRuntime,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    future = await request(hass, runtime.async_get_custom_groups())
+    answer(hass, mqtt_mock, BASE + "group/get", CUSTOM_GROUPS)
+    await settle(hass)
+    assert [group.name for group in future.result()] == ["group1", "group2"]
+    assert set(runtime.custom_groups) == {"group1", "group2"}
+    assert runtime.interval("group1") == 60
+
+    # §4.2: timer data of custom groups uses the aliases.
+    fire_json(
+        hass,
+        BASE + "group1/info",
+        {"lat": 40.232213, "speed": 50, "custom_key": "custom_value"},
+    )
+    fire_json(hass, BASE + "group2/info", {"DI1": 1, "D01": 1, "io.AI1": 2.5})
+    await settle(hass)
+    values = runtime.store.values
+    assert values["gnss.latitude"] == 40.232213
+    assert values["obd.speed"] == 50
+    assert values["userdata.custom_key"] == "custom_value"
+    assert values["io.DI1"] is True
+    assert values["io.DO1"] is True
+    assert values["io.AI1"] == 2.5
+    assert runtime.store.digit_zero["io.DO1"] is True
+    assert not runtime.store.unmapped
+
+    # §4.3: on-demand data of a custom group resolves the same way.
+    future = start(runtime.async_refresh("group1"))
+    await advance(hass, freezer, REQUEST_SPACING)
+    answer(hass, mqtt_mock, BASE + "group1/refresh", {"lat": 41.5})
+    await settle(hass)
+    assert values["gnss.latitude"] == 41.5
+
+    # The device dropped group2: its aliases are forgotten.
+    future = start(runtime.async_get_custom_groups())
+    await advance(hass, freezer, REQUEST_SPACING)
+    answer(hass, mqtt_mock, BASE + "group/get", CUSTOM_GROUPS[:1])
+    await settle(hass)
+    assert set(runtime.custom_groups) == {"group1"}
+    assert runtime.interval("group2") is None
+    fire_json(hass, BASE + "group2/info", {"DI1": 0})
+    await settle(hass)
+    assert runtime.store.unmapped == {"DI1": 0}
+    assert values["io.DI1"] is True
+
+
+async def test_group_get_with_unusable_result(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, runtime: FlexApiRuntime
+) -> None:
+    future = await request(hass, runtime.async_get_custom_groups())
+    answer(hass, mqtt_mock, BASE + "group/get", {"not": "a list"})
+    await settle(hass)
+    assert future.result() == []
+    assert runtime.custom_groups == {}
+
+
+async def test_set_and_remove_custom_groups(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    runtime: FlexApiRuntime,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    group = CustomGroup("fleet", 30, {"gnss.speed": "spd", "io.DI2": ""})
+    future = await request(hass, runtime.async_set_custom_groups([group]))
+    request_body = answer(
+        hass,
+        mqtt_mock,
+        BASE + "group/set",
+        [{"group_name": "fleet", "interval": 30, "interest": {"gnss.speed": "spd"}}],
+    )
+    await settle(hass)
+    assert request_body["settings"] == [
+        {
+            "group_name": "fleet",
+            "interval": 30,
+            "interest": {"gnss.speed": "spd", "io.DI2": ""},
+        }
+    ]
+    future.result()
+    assert runtime.custom_groups["fleet"].interest == {"gnss.speed": "spd"}
+    fire_json(hass, BASE + "fleet/info", {"spd": 12.5})
+    await settle(hass)
+    assert runtime.store.values["gnss.speed"] == 12.5
+
+    # A result that is no group list: what we asked for is applied.
+    other = CustomGroup("other", 10, {"obd.rpm": "r"})
+    future = start(runtime.async_set_custom_groups([other]))
+    await advance(hass, freezer, REQUEST_SPACING)
+    answer(hass, mqtt_mock, BASE + "group/set", {})
+    await settle(hass)
+    assert runtime.custom_groups["other"] == other
+
+    future = start(runtime.async_remove_custom_groups(["fleet", "fleet"]))
+    await advance(hass, freezer, REQUEST_SPACING)
+    request_body = answer(
+        hass,
+        mqtt_mock,
+        BASE + "group/set",
+        [{"group_name": "fleet", "interest": None}],
+    )
+    await settle(hass)
+    assert request_body["settings"] == [{"group_name": "fleet", "interest": None}]
+    future.result()
+    assert set(runtime.custom_groups) == {"other"}
+
+    await advance(hass, freezer, 1.5)  # the delayed save
+    stored = hass_storage[STORAGE_KEY.format(runtime.entry.entry_id)]["data"]
+    assert stored["custom_groups"] == {
+        "other": {"interval": 10, "interest": {"obd.rpm": "r"}}
+    }
+
+
+async def test_events_reach_listeners_and_data(
+    hass: HomeAssistant, runtime: FlexApiRuntime
+) -> None:
+    listener = Mock()
+    remove = runtime.async_add_event_listener(listener)
+    bare = {
+        "starts_at": 1700000000,
+        "status": "raise",
+        "type": "DI_CHG",
+        "level": 1,
+        "io.DI1": 1,
+        "gnss.latitude": 40.5,
+    }
+    fire_json(hass, BASE + "event/notice", bare)
+    fire_json(
+        hass,
+        BASE + "event/notice",
+        {
+            "topic": BASE + "event/notice",
+            "payload": {
+                **bare,
+                "status": "clear",
+                "ends_at": 1700000060,
+                "io.DI1": 0,
+            },
+        },
+    )
+    fire_json(hass, BASE + "event/notice", {"type": "DI_CHG", "status": "raise"})
+    await settle(hass)
+    raised, cleared, no_data = (call.args[0] for call in listener.call_args_list)
+    assert (raised.status, raised.level_name, raised.starts_at) == (
+        "raise",
+        "notice",
+        1700000000,
+    )
+    assert (cleared.status, cleared.ends_at) == ("clear", 1700000060)
+    assert no_data.data == {}
+    assert runtime.store.values["io.DI1"] is False
+    assert runtime.store.values["gnss.latitude"] == 40.5
+    assert runtime.events == [raised, cleared, no_data]
+
+    remove()
+    for index in range(25):
+        fire_json(
+            hass,
+            BASE + "event/notice",
+            {"type": "DI_CHG", "status": "raise", "starts_at": index},
+        )
+    await settle(hass)
+    assert listener.call_count == 3
+    assert len(runtime.events) == 20
+    assert runtime.events[-1].starts_at == 24
+
+
+async def test_key_and_new_key_listeners(
+    hass: HomeAssistant, runtime: FlexApiRuntime
+) -> None:
+    on_key = Mock()
+    on_new = Mock()
+    remove_key = runtime.async_add_listener(on_key, ["gnss.fix"], ["gnss"])
+    remove_new = runtime.async_add_new_key_listener(on_new)
+    fire_json(hass, BASE + "gnss/info", {"gnss.fix": 3, "gnss.hdop": 1.2})
+    fire_json(hass, BASE + "gnss/info", {"gnss.fix": 3, "gnss.hdop": 1.3})
+    fire_json(hass, BASE + "gnss/info", {"gnss.fix": 2})
+    await settle(hass)
+    assert on_key.call_count == 2  # unchanged values notify nobody
+    on_new.assert_called_once_with(["gnss.fix", "gnss.hdop"])
+    remove_key()
+    remove_new()
+    fire_json(hass, BASE + "gnss/info", {"gnss.fix": 1, "gnss.pdop": 2.0})
+    await settle(hass)
+    assert on_key.call_count == 2
+    on_new.assert_called_once()
+
+
+# -- availability ---------------------------------------------------------------
+
+
+async def test_silent_group_goes_stale_and_revives(
+    hass: HomeAssistant, runtime: FlexApiRuntime, freezer: FrozenDateTimeFactory
+) -> None:
+    gnss_listener = Mock()
+    obd_listener = Mock()
+    runtime.async_add_listener(gnss_listener, [], ["gnss"])
+    runtime.async_add_listener(obd_listener, [], ["obd"])
+    await run_for(hass, freezer, 20)
+    fire_json(hass, BASE + "gnss/info", {"gnss.fix": 3})
+    await settle(hass)
+
+    # Default interval 10 s, multiplier 3: obd (never heard) is stale after 30 s.
+    await run_for(hass, freezer, 10)
+    assert runtime.is_available("obd")
+    await run_for(hass, freezer, 5)
+    assert not runtime.is_available("obd")
+    assert runtime.is_available("gnss")
+    obd_listener.assert_called_once()
+    gnss_listener.assert_not_called()
+
+    # gnss was heard at 20 s: still fresh at 50 s, stale by 55 s.
+    await run_for(hass, freezer, 15)
+    assert runtime.is_available("gnss")
+    await run_for(hass, freezer, 5)
+    assert not runtime.is_available("gnss")
+    gnss_listener.assert_called_once()
+
+    # Data revives a group at once, without waiting for the next check.
+    fire_json(hass, BASE + "summary/info", {"gnss.fix": 3, "obd.rpm": 800})
+    await settle(hass)
+    assert runtime.is_available("gnss")
+    assert runtime.is_available("obd")
+    assert gnss_listener.call_count == 2
+    assert obd_listener.call_count == 2
+    # Groups without a timer upload never go stale.
+    assert runtime.is_available("sysinfo")
+
+
+@pytest.mark.parametrize("flexapi_options", [{CONF_STALE_MULTIPLIER: 1.5}])
+async def test_stale_multiplier_option(
+    hass: HomeAssistant, runtime: FlexApiRuntime, freezer: FrozenDateTimeFactory
+) -> None:
+    assert runtime.freshness.multiplier == 1.5
+    await run_for(hass, freezer, 15)
+    assert runtime.is_available("gnss")
+    await run_for(hass, freezer, 5)
+    assert not runtime.is_available("gnss")
+
+
+async def test_mqtt_disconnect_makes_everything_unavailable(
+    hass: HomeAssistant, runtime: FlexApiRuntime
+) -> None:
+    listener = Mock()
+    runtime.async_add_listener(listener, ["gnss.fix"], ["gnss"])
+    fire_json(hass, BASE + "gnss/info", {"gnss.fix": 3})
+    await settle(hass)
+    listener.reset_mock()
+
+    async_dispatcher_send(hass, MQTT_CONNECTION_STATE, False)
+    async_dispatcher_send(hass, MQTT_CONNECTION_STATE, False)
+    await settle(hass)
+    listener.assert_called_once()
+    assert not runtime.mqtt_connected
+    assert not any(runtime.is_available(group) for group in RESERVED_GROUPS)
+    assert not runtime.is_available("sysinfo")
+
+    async_dispatcher_send(hass, MQTT_CONNECTION_STATE, True)
+    await settle(hass)
+    assert listener.call_count == 2
+    assert runtime.is_available("gnss")
+
+
+# -- settings -------------------------------------------------------------------
+
+
+async def test_set_group_interval_changes_staleness(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    runtime: FlexApiRuntime,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    assert runtime.interval("cellular1") == 30
+    future = await request(hass, runtime.async_set_group("cellular1", interval=5))
+    request_body = answer(hass, mqtt_mock, BASE + "cellular1/set", {"interval": 5})
+    await settle(hass)
+    assert set(request_body) == {"client_token", "interval"}
+    assert request_body["interval"] == 5
+    assert future.result() == {"interval": 5}
+    assert runtime.interval("cellular1") == 5
+    listener = Mock()
+    runtime.async_add_listener(listener, [], ["cellular1"])
+    # 3 x 5 s instead of 3 x 30 s.
+    await run_for(hass, freezer, 15)
+    assert runtime.is_available("cellular1")
+    await run_for(hass, freezer, 5)
+    assert not runtime.is_available("cellular1")
+    listener.assert_called_once()
+
+    # Disabling the upload (interval 0) makes silence normal again.
+    future = start(runtime.async_set_group("cellular1", interval=0))
+    await settle(hass)
+    answer(hass, mqtt_mock, BASE + "cellular1/set", {"interval": 0})
+    await settle(hass)
+    future.result()
+    await run_for(hass, freezer, STALE_CHECK_SECONDS)
+    assert runtime.is_available("cellular1")
+    assert listener.call_count == 2
+
+
+async def test_disabled_upload_never_goes_stale(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    runtime: FlexApiRuntime,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """§3.2.1 case 1: interval 0 disables the timer upload."""
+    future = await request(hass, runtime.async_set_group("1-wire", interval=0))
+    answer(hass, mqtt_mock, BASE + "1-wire/set", {"interval": 0})
+    await settle(hass)
+    future.result()
+    assert last_payload(mqtt_mock, BASE + "1-wire/set")["interval"] == 0
+    await run_for(hass, freezer, 120)
+    assert runtime.is_available("1-wire")
+    assert not runtime.is_available("userdata")
+
+
+@pytest.mark.parametrize(
+    "confirmed",
+    [
+        {"interest": {"obd.mil": "MIL", "obd.dtcs": "dtcNum"}, "interval": 60},
+        {},
+        None,
+    ],
+    ids=["echoed", "empty-result", "null-result"],
+)
+async def test_set_group_interest_resolves_aliases(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    runtime: FlexApiRuntime,
+    confirmed: dict[str, Any] | None,
+) -> None:
+    """§3.2.1: an alias renames the key in reported data."""
+    interest = {"obd.mil": "MIL", "obd.dtcs": "dtcNum"}
+    future = await request(
+        hass, runtime.async_set_group("obd", interval=60, interest=interest)
+    )
+    request_body = answer(hass, mqtt_mock, BASE + "obd/set", confirmed)
+    await settle(hass)
+    assert request_body["interest"] == interest
+    assert request_body["interval"] == 60
+    assert future.result() == confirmed
+    assert runtime.interval("obd") == 60
+    assert runtime.store.aliases("obd") == {"MIL": "obd.mil", "dtcNum": "obd.dtcs"}
+
+    fire_json(hass, BASE + "obd/info", {"MIL": "1", "dtcNum": "3"})
+    await settle(hass)
+    assert runtime.store.values["obd.mil"] is True
+    assert runtime.store.values["obd.dtcs"] == 3
+    # The alias belongs to obd/info only.
+    fire_json(hass, BASE + "gnss/info", {"MIL": "0"})
+    await settle(hass)
+    assert runtime.store.values["obd.mil"] is True
+    assert runtime.store.unmapped == {"MIL": "0"}
+
+
+async def test_set_group_error_changes_nothing(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    runtime: FlexApiRuntime,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    future = await request(hass, runtime.async_set_group("gnss", interval=3600))
+    answer(hass, mqtt_mock, BASE + "gnss/set", error="interval_invalid")
+    await settle(hass)
+    with pytest.raises(FlexApiResponseError) as err:
+        future.result()
+    assert err.value.code == "interval_invalid"
+    assert runtime.interval("gnss") == 10
+    await advance(hass, freezer, 2)
+    assert STORAGE_KEY.format(runtime.entry.entry_id) not in hass_storage
+
+
+@pytest.mark.parametrize(
+    ("interval", "interest"),
+    [(3601, None), (-1, None), (None, None), (None, {"obd.mil": 1})],
+)
+async def test_set_group_rejects_invalid_settings(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    runtime: FlexApiRuntime,
+    interval: int | None,
+    interest: dict[str, Any] | None,
+) -> None:
+    with pytest.raises(FlexApiValueError):
+        await runtime.async_set_group("gnss", interval, interest)
+    assert not published(mqtt_mock, BASE + "gnss/set")
+
+
+async def test_settings_persist_across_reload(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    runtime: FlexApiRuntime,
+    flexapi_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    interest = {"obd.mil": "MIL"}
+    future = await request(
+        hass, runtime.async_set_group("obd", interval=20, interest=interest)
+    )
+    answer(hass, mqtt_mock, BASE + "obd/set", {"interval": 20, "interest": interest})
+    await settle(hass)
+    future.result()
+    future = start(runtime.async_get_custom_groups())
+    await advance(hass, freezer, REQUEST_SPACING)
+    answer(hass, mqtt_mock, BASE + "group/get", CUSTOM_GROUPS)
+    await settle(hass)
+    future.result()
+
+    await advance(hass, freezer, 1.5)  # the delayed save
+    stored = hass_storage[STORAGE_KEY.format(flexapi_entry.entry_id)]["data"]
+    assert stored["settings"] == {"obd": {"interval": 20, "interest": interest}}
+    assert set(stored["custom_groups"]) == {"group1", "group2"}
+
+    assert await hass.config_entries.async_reload(flexapi_entry.entry_id)
+    await settle(hass)
+    reloaded: FlexApiRuntime = flexapi_entry.runtime_data
+    assert reloaded is not runtime
+    assert reloaded.interval("obd") == 20
+    assert reloaded.interval("group2") == 30
+    fire_json(hass, BASE + "obd/info", {"MIL": 1})
+    fire_json(hass, BASE + "group1/info", {"lat": 12.5})
+    await settle(hass)
+    assert reloaded.store.values["obd.mil"] is True
+    assert reloaded.store.values["gnss.latitude"] == 12.5
+
+
+async def test_settings_restored_from_storage(
+    hass: HomeAssistant,
+    no_initial_requests: None,
+    setup_flexapi: Callable[[], Awaitable[MockConfigEntry]],
+    flexapi_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    key = STORAGE_KEY.format(flexapi_config_entry.entry_id)
+    hass_storage[key] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": key,
+        "data": {
+            "settings": {
+                "userdata": {
+                    "interval": 60,
+                    "interest": {"userdata.serial_number": "sn"},
+                },
+                "io": {"interval": "bogus"},
+            },
+            "custom_groups": {"trip": {"interval": 5, "interest": {"obd.odo": "km"}}},
+        },
+    }
+    entry = await setup_flexapi()
+    runtime: FlexApiRuntime = entry.runtime_data
+    assert runtime.interval("userdata") == 60
+    assert runtime.interval("io") == 10
+    assert runtime.interval("trip") == 5
+    fire_json(hass, BASE + "userdata/info", {"sn": "SN0125"})
+    fire_json(hass, BASE + "trip/info", {"km": 1400})
+    await settle(hass)
+    assert runtime.store.values["userdata.serial_number"] == "SN0125"
+    assert runtime.store.values["obd.odo"] == 1400
+
+
+# -- control --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reported", "wire_key"),
+    [(None, "io.DO1"), ("io.D01", "io.D01"), ("io.DO1", "io.DO1")],
+)
+async def test_io_control_uses_the_device_spelling(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    runtime: FlexApiRuntime,
+    reported: str | None,
+    wire_key: str,
+) -> None:
+    if reported is not None:
+        fire_json(hass, BASE + "io/info", {reported: 0})
+        await settle(hass)
+    future = await request(hass, runtime.async_io_control({"io.DO1": True}))
+    request_body = answer(hass, mqtt_mock, BASE + "io/control", {wire_key: 1})
+    await settle(hass)
+    assert request_body == {"client_token": request_body["client_token"], wire_key: 1}
+    assert future.result() == {wire_key: 1}
+    assert runtime.store.values["io.DO1"] is True
+
+
+async def test_io_controls_waiting_together_merge(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    runtime: FlexApiRuntime,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    first = start(runtime.async_io_control({"io.DO3": 1}))
+    await settle(hass)
+    do1 = start(runtime.async_io_control({"io.DO1": 1}))
+    do2 = start(runtime.async_io_control({"io.DO2": 1}))
+    await settle(hass)
+    answer(hass, mqtt_mock, BASE + "io/control", {"io.DO3": 1})
+    await advance(hass, freezer, 5.0)
+    assert len(published(mqtt_mock, BASE + "io/control")) == 1
+    await advance(hass, freezer, 0.2)
+    sent = payloads(mqtt_mock, BASE + "io/control")
+    assert len(sent) == 2
+    assert {k: v for k, v in sent[1].items() if k != "client_token"} == {
+        "io.DO1": 1,
+        "io.DO2": 1,
+    }
+    answer(hass, mqtt_mock, BASE + "io/control", {"io.DO1": 1, "io.DO2": 1})
+    await settle(hass)
+    assert first.result() == {"io.DO3": 1}
+    assert do1.result() == do2.result()
+    assert runtime.store.values["io.DO2"] is True
+
+
+async def test_app_control(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, runtime: FlexApiRuntime
+) -> None:
+    future = await request(hass, runtime.async_app_control({"app.wifi_mode_2g": 1}))
+    request_body = answer(
+        hass,
+        mqtt_mock,
+        BASE + "app/control",
+        {"app.wifi_mode_2g": 1, "app.wifi_mode_5g": -1},
+    )
+    await settle(hass)
+    assert request_body["app.wifi_mode_2g"] == 1
+    assert "app.wifi_mode_5g" not in request_body
+    future.result()
+    assert runtime.store.values["app.wifi_mode_2g"] == 1
+    assert runtime.store.values["app.wifi_mode_5g"] == -1
+
+
+@pytest.mark.parametrize(
+    ("result", "stored"),
+    [(None, None), ("ok", None)],
+    ids=["null", "string"],
+)
+async def test_control_results_that_are_not_objects(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    runtime: FlexApiRuntime,
+    freezer: FrozenDateTimeFactory,
+    result: Any,
+    stored: Any,
+) -> None:
+    future = await request(hass, runtime.async_io_control({"io.DO4": 0}))
+    answer(hass, mqtt_mock, BASE + "io/control", result)
+    future2 = start(runtime.async_app_control({"app.wifi_mode_5g": 0}))
+    await settle(hass)
+    answer(hass, mqtt_mock, BASE + "app/control", result)
+    await settle(hass)
+    assert future.result() == future2.result() == result
+    assert runtime.store.values.get("io.DO4") is stored
+    assert runtime.store.values.get("app.wifi_mode_5g") is stored
+
+
+@pytest.mark.parametrize(
+    ("operation", "data", "wire", "expected"),
+    [
+        (
+            "insert",
+            {"custom_key": "custom_value", "userdata.serial_number": "SN0125"},
+            {
+                "insert": {
+                    "userdata.custom_key": "custom_value",
+                    "userdata.serial_number": "SN0125",
+                }
+            },
+            {"userdata.custom_key": "custom_value", "userdata.serial_number": "SN0125"},
+        ),
+        (
+            "update",
+            {"userdata.serial_number": "SN0232"},
+            {"update": {"userdata.serial_number": "SN0232"}},
+            {"userdata.serial_number": "SN0232"},
+        ),
+        (
+            "delete",
+            ["userdata.serial_number"],
+            {"delete": {"userdata.serial_number": "serial_number"}},
+            {"userdata.serial_number": None},
+        ),
+    ],
+)
+async def test_userdata_operations(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    runtime: FlexApiRuntime,
+    operation: str,
+    data: Any,
+    wire: dict[str, Any],
+    expected: dict[str, Any],
+) -> None:
+    """§3.2.8: insert, update and delete userdata keys."""
+    fire_json(hass, BASE + "userdata/info", {"userdata.serial_number": "SN0001"})
+    await settle(hass)
+    future = await request(hass, runtime.async_userdata(operation, data))
+    request_body = answer(
+        hass, mqtt_mock, BASE + "userdata/set", {f"{operation}d": wire[operation]}
+    )
+    await settle(hass)
+    assert request_body == {"client_token": request_body["client_token"], **wire}
+    future.result()
+    for key, value in expected.items():
+        assert runtime.store.values[key] == value
+
+
+async def test_userdata_error_leaves_store_alone(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, runtime: FlexApiRuntime
+) -> None:
+    future = await request(hass, runtime.async_userdata("insert", {"k": "v"}))
+    answer(hass, mqtt_mock, BASE + "userdata/set", error="find_same_key")
+    await settle(hass)
+    with pytest.raises(FlexApiResponseError, match="find_same_key"):
+        future.result()
+    assert "userdata.k" not in runtime.store.values
+
+
+# -- start-up and device registry ---------------------------------------------------
+
+
+async def test_initial_requests_fill_device_and_groups(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    flexapi_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    spec_examples: dict[str, Any],
+) -> None:
+    runtime: FlexApiRuntime = flexapi_entry.runtime_data
+    answer(hass, mqtt_mock, BASE + "sysinfo/refresh", spec_examples["sysinfo"])
+    await advance(hass, freezer, REQUEST_SPACING)
+    answer(hass, mqtt_mock, BASE + "app/refresh", {"app.wifi_mode_2g": 0})
+    await advance(hass, freezer, REQUEST_SPACING)
+    answer(hass, mqtt_mock, BASE + "group/get", CUSTOM_GROUPS)
+    await settle(hass)
+
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "VG1")})
+    assert device is not None
+    sysinfo = spec_examples["sysinfo"]
+    assert device.model == sysinfo["sysinfo.model_name"]
+    assert device.serial_number == sysinfo["sysinfo.serial_number"]
+    assert runtime.store.values["app.wifi_mode_2g"] == 0
+    assert set(runtime.custom_groups) == {"group1", "group2"}
+
+
+async def test_initial_request_failures_are_tolerated(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    flexapi_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    answer(hass, mqtt_mock, BASE + "sysinfo/refresh", error="not_found")
+    await advance(hass, freezer, REQUEST_SPACING)
+    # app/refresh is never answered: it times out, then group/get goes out.
+    assert published(mqtt_mock, BASE + "app/refresh")
+    await advance(hass, freezer, REQUEST_TIMEOUT - 0.1)
+    assert not published(mqtt_mock, BASE + "group/get")
+    await advance(hass, freezer, 0.2)
+    answer(hass, mqtt_mock, BASE + "group/get", error="data_empty")
+    await settle(hass)
+    assert flexapi_entry.runtime_data.custom_groups == {}
+    assert "Error doing job" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("sysinfo", "expected"),
+    [
+        (
+            {
+                "sysinfo.oem_name": "inhand",
+                "sysinfo.model_name": "VG710",
+                "sysinfo.product_number": "VG710-FQ58",
+                "sysinfo.serial_number": "VG7102019052101",
+                "sysinfo.firmware_version": "1.0.0.r13083",
+                "sysinfo.lan_mac": "00:18:05:10:99:66",
+            },
+            {
+                "manufacturer": "InHand Networks",
+                "model": "VG710",
+                "model_id": "VG710-FQ58",
+                "serial_number": "VG7102019052101",
+                "sw_version": "1.0.0.r13083",
+                "connections": {(dr.CONNECTION_NETWORK_MAC, "00:18:05:10:99:66")},
+            },
+        ),
+        ({"sysinfo.oem_name": "Acme"}, {"manufacturer": "Acme", "model": None}),
+    ],
+)
+async def test_device_info_from_sysinfo(
+    hass: HomeAssistant,
+    runtime: FlexApiRuntime,
+    sysinfo: dict[str, Any],
+    expected: dict[str, Any],
+) -> None:
+    runtime.handle_data("sysinfo", sysinfo)
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "VG1")})
+    assert device is not None
+    assert device.name == "VG1"
+    for attribute, value in expected.items():
+        assert getattr(device, attribute) == value
+
+
+async def test_reserved_groups(runtime: FlexApiRuntime) -> None:
+    assert runtime.reserved_groups == RESERVED_GROUPS
