@@ -624,3 +624,22 @@ async def test_options_flow_rejects_out_of_range_multiplier(
             result["flow_id"],
             {CONF_GNSS_SPEED_UNIT: SPEED_KMH, CONF_STALE_MULTIPLIER: multiplier},
         )
+
+
+@pytest.mark.parametrize(
+    ("client_id", "model", "title"),
+    [
+        ("VG1", "VG710", "VG710 VG1"),
+        ("VG710-DEMO", "VG710", "VG710-DEMO"),
+        ("fleet-vg710-7", "VG710", "fleet-vg710-7"),
+        ("VG1", "", "VG1"),
+        ("VG1", None, "VG1"),
+    ],
+)
+def test_title_names_the_model_once(
+    client_id: str, model: str | None, title: str
+) -> None:
+    """The title (and so entity ids) does not repeat a model the id already names."""
+    from custom_components.flexapi.config_flow import _title
+
+    assert _title(client_id, {"sysinfo.model_name": model}) == title

@@ -89,8 +89,11 @@ async def async_listen(hass: HomeAssistant, seconds: float) -> dict[str, str]:
 
 
 def _title(client_id: str, sysinfo: dict[str, Any]) -> str:
+    """``VG710 fleet-7``; just the client_id when it already names the model."""
     model = sysinfo.get("sysinfo.model_name")
-    return f"{model} {client_id}" if isinstance(model, str) and model else client_id
+    if not isinstance(model, str) or not model or model.lower() in client_id.lower():
+        return client_id
+    return f"{model} {client_id}"
 
 
 class FlexApiConfigFlow(ConfigFlow, domain=DOMAIN):
