@@ -643,3 +643,16 @@ def test_title_names_the_model_once(
     from custom_components.flexapi.config_flow import _title
 
     assert _title(client_id, {"sysinfo.model_name": model}) == title
+
+
+async def test_discovery_follows_a_gateway_to_another_prefix(
+    hass: HomeAssistant, probe: AsyncMock
+) -> None:
+    """Heard without the prefix it was configured with: the entry follows."""
+    entry = make_entry("VG1", prefix="fleet/")
+    entry.add_to_hass(hass)
+    result = await start_discovery(hass, "v1/VG1/cellular1/info")
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data[CONF_PREFIX] == ""
+    probe.assert_not_called()

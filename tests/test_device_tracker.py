@@ -8,6 +8,7 @@ from typing import Any
 from homeassistant.const import STATE_NOT_HOME, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.json import json_bytes
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -188,3 +189,26 @@ async def test_position_survives_reload(
     await hass.async_block_till_done()
     assert position(hass) == (40.232213, 116.34366, 1)
     assert hass.states.async_entity_ids("device_tracker") == [TRACKER]
+
+
+async def test_absurd_numbers_never_reach_the_state(
+    hass: HomeAssistant,
+    flexapi_entry: MockConfigEntry,
+    gateway: FlexApiDevice,
+    spec_examples: dict[str, dict[str, Any]],
+) -> None:
+    """1e300 satellites or metres would make a state no JSON encoder accepts."""
+    await gateway.info("summary", spec_examples["summary"])
+    await gateway.send(
+        "gnss/info",
+        '{"gnss.hacc": 1e300, "gnss.num_sv": 1e300, "gnss.altitude": 1e400,'
+        ' "gnss.latitude": 40.3}',
+    )
+    state = hass.states.get(TRACKER)
+    assert state is not None
+    # The one odd number of the message is dropped, not the message.
+    assert state.attributes["latitude"] == 40.3
+    assert state.attributes["gps_accuracy"] == 0
+    assert "satellites" not in state.attributes
+    assert "altitude" not in state.attributes
+    json_bytes(state.as_dict())  # what the recorder and restore state do

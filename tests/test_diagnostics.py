@@ -71,3 +71,21 @@ async def test_diagnostics_redact_identifiers_and_location(
     assert diagnostics["stale_groups"] == []
     assert diagnostics["intervals"]["cellular1"] == 30
     assert diagnostics["queued_requests"] == {"request": 0, "io": 0}
+
+
+async def test_diagnostics_list_unmapped_keys_without_values(
+    hass: HomeAssistant,
+    flexapi_entry: MockConfigEntry,
+    gateway: FlexApiDevice,
+    spec_examples: dict[str, dict[str, Any]],
+) -> None:
+    """An alias set by another tool may hide an IMEI: keys only, no values."""
+    await gateway.info("mygroup", {"imei": "862104021247207", "lat": 40.1})
+    await gateway.info("sysinfo", spec_examples["sysinfo"])
+    diagnostics = await async_get_config_entry_diagnostics(hass, flexapi_entry)
+    assert diagnostics["unmapped_keys"] == ["imei", "lat"]
+    text = json.dumps(diagnostics)
+    assert "862104021247207" not in text
+    assert "00:18:05:10:99:66" not in text
+    assert diagnostics["values"]["sysinfo.lan_mac"] == REDACTED
+    assert diagnostics["values"]["sysinfo.model_name"] == "VG710"

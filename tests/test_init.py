@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 from unittest.mock import AsyncMock, Mock, patch
 
 from freezegun.api import FrozenDateTimeFactory
@@ -26,7 +27,16 @@ from custom_components.flexapi.const import (
 )
 from custom_components.flexapi.protocol.errors import FlexApiError
 
-from .helpers import advance, fire_json, published, settle, start, subscribed_topics
+from .helpers import (
+    advance,
+    answer,
+    fire_json,
+    make_entry,
+    published,
+    settle,
+    start,
+    subscribed_topics,
+)
 
 pytestmark = pytest.mark.usefixtures("collect_started_tasks")
 
@@ -182,3 +192,42 @@ async def test_other_entry_updates_do_not_reload(
     assert flexapi_entry.runtime_data is runtime
     assert runtime.store.values["gnss.fix"] == 3
     assert not hass.config_entries.flow.async_progress()
+
+
+async def test_failed_setup_leaves_no_subscription_behind(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, no_initial_requests: None
+) -> None:
+    """A setup that raises releases what it took; a retry does not double it."""
+    entry = make_entry()
+    entry.add_to_hass(hass)
+    with patch.object(
+        hass.config_entries,
+        "async_forward_entry_setups",
+        AsyncMock(side_effect=RuntimeError("boom")),
+    ):
+        assert not await hass.config_entries.async_setup(entry.entry_id)
+    await settle(hass)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert not {"v1/VG1/+/info", "v1/VG1/+/+/resp"} & subscribed_topics(mqtt_mock)
+
+
+async def test_removing_the_entry_deletes_its_storage(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    no_initial_requests: None,
+    hass_storage: dict[str, Any],
+) -> None:
+    entry = make_entry()
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    runtime = entry.runtime_data
+    pending = start(runtime.async_set_group("gnss", interval=60))
+    await settle(hass)
+    answer(hass, mqtt_mock, "v1/VG1/gnss/set", {"interval": 60})
+    await settle(hass)
+    assert pending.result() == {"interval": 60}
+    key = f"flexapi.{entry.entry_id}"
+    assert hass_storage[key]["data"]["settings"]["gnss"]["interval"] == 60
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    await settle(hass)
+    assert key not in hass_storage

@@ -911,3 +911,107 @@ async def test_device_info_from_sysinfo(
 
 async def test_reserved_groups(runtime: FlexApiRuntime) -> None:
     assert runtime.reserved_groups == RESERVED_GROUPS
+
+
+# -- review fixes: retries, learned intervals, replays -------------------------
+
+
+async def test_unanswered_start_up_requests_are_retried_when_heard_again(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    flexapi_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    spec_examples: dict[str, Any],
+) -> None:
+    """A gateway parked at setup gets its sysinfo asked again once it is back."""
+    runtime: FlexApiRuntime = flexapi_entry.runtime_data
+    # Nothing answers: sysinfo, app and group/get all time out.
+    for _ in range(3):
+        await advance(hass, freezer, REQUEST_TIMEOUT + REQUEST_SPACING)
+    assert len(published(mqtt_mock, BASE + "sysinfo/refresh")) == 1
+    # Uploads right away do not retry at once (back-off, 60 s).
+    fire_json(hass, BASE + "gnss/info", {"gnss.fix": 3})
+    await settle(hass)
+    assert len(published(mqtt_mock, BASE + "sysinfo/refresh")) == 1
+    await run_for(hass, freezer, 60)
+    fire_json(hass, BASE + "gnss/info", {"gnss.fix": 2})
+    await settle(hass)
+    assert len(published(mqtt_mock, BASE + "sysinfo/refresh")) == 2
+    answer(hass, mqtt_mock, BASE + "sysinfo/refresh", spec_examples["sysinfo"])
+    await advance(hass, freezer, REQUEST_SPACING)
+    answer(hass, mqtt_mock, BASE + "app/refresh", {"app.wifi_mode_2g": 0})
+    await advance(hass, freezer, REQUEST_SPACING)
+    answer(hass, mqtt_mock, BASE + "group/get", error="data_empty")
+    await settle(hass)
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "VG1")})
+    assert device is not None
+    assert device.model == "VG710"
+    # Answered: later uploads ask nothing more.
+    await run_for(hass, freezer, 1000)
+    fire_json(hass, BASE + "gnss/info", {"gnss.fix": 3})
+    await settle(hass)
+    assert len(published(mqtt_mock, BASE + "sysinfo/refresh")) == 2
+    assert runtime.store.values["app.wifi_mode_2g"] == 0
+
+
+async def test_a_longer_interval_set_elsewhere_is_learned(
+    hass: HomeAssistant, runtime: FlexApiRuntime, freezer: FrozenDateTimeFactory
+) -> None:
+    """Uploads every 60 s (set on the web page) do not flap unavailable."""
+    for _ in range(3):
+        fire_json(hass, BASE + "gnss/info", {"gnss.fix": 3})
+        await settle(hass)
+        await run_for(hass, freezer, 60)
+    # The first gap taught 60 s: the window is now 180 s, not 30 s.
+    assert runtime.freshness.observed["gnss"] == pytest.approx(60, abs=1)
+    fire_json(hass, BASE + "gnss/info", {"gnss.fix": 3})
+    await settle(hass)
+    await run_for(hass, freezer, 170)
+    assert runtime.is_available("gnss")
+    await run_for(hass, freezer, 15)
+    assert not runtime.is_available("gnss")
+
+
+async def test_an_outage_does_not_stretch_the_learned_interval(
+    hass: HomeAssistant, runtime: FlexApiRuntime, freezer: FrozenDateTimeFactory
+) -> None:
+    for seconds in (10, 10, 600, 10):
+        fire_json(hass, BASE + "gnss/info", {"gnss.fix": 3})
+        await settle(hass)
+        await run_for(hass, freezer, seconds)
+    # The shortest recent gap is the default interval: nothing learned.
+    assert "gnss" not in runtime.freshness.observed
+    assert runtime.freshness.window("gnss") == 30
+
+
+async def test_replayed_uploads_do_not_overwrite_current_values(
+    hass: HomeAssistant, runtime: FlexApiRuntime
+) -> None:
+    """Offline Data Store flushes older uploads after a coverage gap."""
+    fire_json(hass, BASE + "gnss/info", {"gnss.ts": 1700000600, "gnss.speed": 80.0})
+    await settle(hass)
+    fire_json(hass, BASE + "gnss/info", {"gnss.ts": 1700000000, "gnss.speed": 10.0})
+    await settle(hass)
+    assert runtime.store.values["gnss.speed"] == 80.0
+    # A clock reset (more than a week back) is accepted, then followed.
+    fire_json(hass, BASE + "gnss/info", {"gnss.ts": 1000, "gnss.speed": 20.0})
+    await settle(hass)
+    assert runtime.store.values["gnss.speed"] == 20.0
+    fire_json(hass, BASE + "gnss/info", {"gnss.ts": 1010, "gnss.speed": 30.0})
+    await settle(hass)
+    assert runtime.store.values["gnss.speed"] == 30.0
+
+
+async def test_event_snapshots_do_not_revive_a_stale_group(
+    hass: HomeAssistant, runtime: FlexApiRuntime, freezer: FrozenDateTimeFactory
+) -> None:
+    await run_for(hass, freezer, 35)
+    assert not runtime.is_available("io")
+    fire_json(
+        hass,
+        BASE + "event/notice",
+        {"starts_at": 1, "status": "raise", "type": "DI_CHG", "level": 1, "io.DI1": 1},
+    )
+    await settle(hass)
+    assert runtime.store.values["io.DI1"] is True
+    assert not runtime.is_available("io")

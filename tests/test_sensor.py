@@ -201,8 +201,8 @@ async def test_every_example_value_is_an_entity(
     ("flexapi_options", "unit"),
     [
         ({}, "km/h"),
-        ({"gnss_speed_unit": "km/h"}, "km/h"),
-        ({"gnss_speed_unit": "kn"}, "kn"),
+        ({"gnss_speed_unit": "kmh"}, "km/h"),
+        ({"gnss_speed_unit": "knots"}, "kn"),
     ],
 )
 async def test_gnss_speed_unit_option(

@@ -162,3 +162,33 @@ def test_icons_use_existing_translation_keys(
                     assert state in ("on", "off"), f"{platform}.{key}.{state}"
                 else:
                     assert state in entity_strings[platform][key]["state"]
+
+
+def _keys(node: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:
+    """Every key of strings.json below ``path`` with its path."""
+    found: list[tuple[tuple[str, ...], str]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found.append((path, key))
+            found += _keys(value, (*path, key))
+    return found
+
+
+def test_every_translation_key_passes_hassfest() -> None:
+    """Selector options, abort/error reasons, steps and exceptions are slugs.
+
+    Field names under ``data``/``data_description`` are schema keys, not
+    translation keys, and are left out (as hassfest does).
+    """
+    bad = [
+        (path, key)
+        for path, key in _keys(load("strings.json"))
+        if path
+        and path[-1] not in ("data", "data_description")
+        and not (
+            len(path) >= 2 and path[-2] in ("step",) and key in ("title", "description")
+        )
+        and path[-1] in ("options", "abort", "error", "step", "exceptions", "state")
+        and not TRANSLATION_KEY.match(key)
+    ]
+    assert bad == []

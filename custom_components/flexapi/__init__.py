@@ -34,10 +34,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlexApiConfigEntry) -> b
         )
     runtime = FlexApiRuntime(hass, entry)
     entry.runtime_data = runtime
-    await runtime.async_start()
+    try:
+        await runtime.async_start()
+        runtime.update_device_registry()
+        await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    except BaseException:
+        # HA runs no on-unload callbacks for a setup that raised: release the
+        # subscriptions, timers and tasks here, or a retry would double them.
+        runtime.async_stop()
+        raise
     entry.async_on_unload(runtime.async_stop)
-    runtime.update_device_registry()
-    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     return True
 
@@ -52,6 +58,11 @@ async def _async_options_updated(
     """
     if dict(entry.options) != entry.runtime_data.options:
         hass.config_entries.async_schedule_reload(entry.entry_id)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: FlexApiConfigEntry) -> None:
+    """Delete the gateway's stored settings with its entry."""
+    await FlexApiRuntime.async_remove_storage(hass, entry)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: FlexApiConfigEntry) -> bool:

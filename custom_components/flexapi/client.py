@@ -159,13 +159,17 @@ class FlexApiClient:
         topics: Topics,
         *,
         on_data: DataCallback | None = None,
+        on_info: DataCallback | None = None,
         on_event: EventCallback | None = None,
         timeout: float = REQUEST_TIMEOUT,
     ) -> None:
         """Create a client; call :meth:`async_start` to subscribe."""
         self.hass = hass
         self.topics = topics
+        #: Data from refresh responses (and timed uploads unless ``on_info``).
         self._on_data = on_data
+        #: Data from timed uploads (``{group}/info``).
+        self._on_info = on_info or on_data
         self._on_event = on_event
         self.timeout = timeout
         self._pending: dict[str, _Job] = {}
@@ -272,8 +276,8 @@ class FlexApiClient:
             _LOGGER.debug("Dropping non-JSON-object payload on %s", msg.topic)
             return
         if parsed.kind is TopicKind.INFO:
-            if self._on_data is not None:
-                self._on_data(parsed.group, obj)
+            if self._on_info is not None:
+                self._on_info(parsed.group, obj)
         elif parsed.kind in RESPONSE_KINDS:
             self._handle_response(msg.topic, parsed.kind, parsed.group, obj)
         elif parsed.kind is TopicKind.EVENT_NOTICE:

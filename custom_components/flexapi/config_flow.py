@@ -45,7 +45,7 @@ from .runtime import FlexApiConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 
-MANUAL = "__manual__"
+MANUAL = "manual"
 #: Topic filters the user step listens on: no prefix, and a one-level prefix.
 LISTEN_FILTERS = ("v1/+/+/info", "+/v1/+/+/info")
 
@@ -124,7 +124,8 @@ class FlexApiConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_abort(reason="invalid_discovery_info")
         prefix, client_id, _ = split
         await self.async_set_unique_id(client_id)
-        self._abort_if_unique_id_configured()
+        # A configured gateway heard on another prefix moved there: follow it.
+        self._abort_if_unique_id_configured(updates={CONF_PREFIX: prefix})
         self._client_id, self._prefix = client_id, prefix
         self.context["title_placeholders"] = {"name": client_id}
         self._sysinfo = await async_probe(self.hass, Topics(client_id, prefix))
@@ -196,7 +197,7 @@ class FlexApiConfigFlow(ConfigFlow, domain=DOMAIN):
                 ),
             )
         choice = user_input[CONF_CLIENT_ID]
-        if choice == MANUAL or choice not in self._heard:
+        if choice not in self._heard:  # MANUAL (a gateway named so wins)
             return await self.async_step_manual()
         return await self._async_configure(choice, self._heard[choice])
 

@@ -11,8 +11,10 @@ CONF_PREFIX: Final = "prefix"
 
 CONF_GNSS_SPEED_UNIT: Final = "gnss_speed_unit"
 CONF_STALE_MULTIPLIER: Final = "stale_multiplier"
-SPEED_KMH: Final = "km/h"
-SPEED_KNOTS: Final = "kn"
+#: Option values (translation keys) -> the unit they select.
+SPEED_KMH: Final = "kmh"
+SPEED_KNOTS: Final = "knots"
+SPEED_UNITS: Final = {SPEED_KMH: "km/h", SPEED_KNOTS: "kn"}
 DEFAULT_STALE_MULTIPLIER: Final = 3.0
 
 #: Seconds to wait for a response once a request is on the wire.

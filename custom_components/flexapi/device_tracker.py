@@ -22,6 +22,8 @@ from .runtime import FlexApiConfigEntry, FlexApiRuntime
 PARALLEL_UPDATES = 0
 
 ATTR_GPS_ACCURACY = "gps_accuracy"
+#: Accuracies beyond this (metres) are no real estimate.
+MAX_ACCURACY_M = 1e7
 #: Extra attributes: name -> store key.
 EXTRA_KEYS = {
     "speed": "gnss.speed",
@@ -89,7 +91,9 @@ class FlexApiTracker(FlexApiEntity, TrackerEntity, RestoreEntity):
             self._attr_latitude, self._attr_longitude = latitude, longitude
             accuracy = get("gnss.hacc")
             self._attr_location_accuracy = (
-                round(accuracy) if isinstance(accuracy, float) else 0
+                round(accuracy)
+                if isinstance(accuracy, float) and 0 <= accuracy < MAX_ACCURACY_M
+                else 0
             )
 
     @callback

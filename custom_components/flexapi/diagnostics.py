@@ -11,9 +11,12 @@ from homeassistant.core import HomeAssistant
 from .protocol.catalog import CATALOG
 from .runtime import FlexApiConfigEntry
 
-#: IMEI, IMSI, ICCID, phone number, location, VIN, IP (from the catalog), and
-#: every spelling of a Bimetri JWT.
+#: IMEI, IMSI, ICCID, phone number, location, VIN, IP (from the catalog), the
+#: MAC addresses, and every spelling of a Bimetri JWT.
 TO_REDACT = {key for key, param in CATALOG.items() if param.sensitive} | {
+    "sysinfo.lan_mac",
+    "sysinfo.wlan_mac",
+    "sysinfo.wlan_5g_mac",
     "jwt",
     "jwt_token",
     "jwtToken",
@@ -43,7 +46,8 @@ async def async_get_config_entry_diagnostics(
             },
             "digit_zero_outputs": sorted(k for k, v in store.digit_zero.items() if v),
             "values": dict(store.values),
-            "unmapped": dict(store.unmapped),
+            # Keys only: an alias set by another tool may hide an IMEI.
+            "unmapped_keys": sorted(store.unmapped),
             "recent_events": [asdict(event) for event in runtime.events],
             "queued_requests": {
                 name: len(lane) for name, lane in runtime.client.lanes.items()

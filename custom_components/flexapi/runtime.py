@@ -7,8 +7,11 @@ register. Entities never touch MQTT.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+import copy
 from datetime import timedelta
+from functools import partial
 import logging
 import time
 from typing import Any
@@ -32,7 +35,12 @@ from .const import (
     STALE_CHECK_SECONDS,
 )
 from .protocol import messages as msgs
-from .protocol.errors import ErrorCode, FlexApiError, FlexApiResponseError
+from .protocol.errors import (
+    ErrorCode,
+    FlexApiError,
+    FlexApiResponseError,
+    FlexApiTimeoutError,
+)
 from .protocol.store import Freshness, IngestResult, ParameterStore
 from .protocol.topics import RESERVED_GROUPS, Topics
 
@@ -42,6 +50,9 @@ type FlexApiConfigEntry = ConfigEntry[FlexApiRuntime]
 type Listener = Callable[[], None]
 
 STORAGE_VERSION = 1
+#: Pause before the start-up requests are tried again, doubling up to the max.
+INIT_BACKOFF_MIN = 60.0
+INIT_BACKOFF_MAX = 900.0
 _SYSINFO_DEVICE_KEYS = (
     "sysinfo.oem_name",
     "sysinfo.model_name",
@@ -70,13 +81,18 @@ class FlexApiRuntime:
             started=time.monotonic(),
         )
         self.client = FlexApiClient(
-            hass, self.topics, on_data=self.handle_data, on_event=self._handle_event
+            hass,
+            self.topics,
+            on_data=self.handle_data,
+            on_info=self.handle_info,
+            on_event=self._handle_event,
         )
         self.mqtt_connected = mqtt.is_connected(hass)
         self.stale: set[str] = set()
         self.events: list[msgs.FlexEvent] = []
         self.custom_groups: dict[str, msgs.CustomGroup] = {}
         self._settings: dict[str, dict[str, Any]] = {}
+        self._saved: dict[str, Any] | None = None
         self._storage: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
         )
@@ -86,12 +102,17 @@ class FlexApiRuntime:
         self._new_key_listeners: list[Callable[[list[str]], None]] = []
         self._event_listeners: list[Callable[[msgs.FlexEvent], None]] = []
         self._unsubscribe: list[CALLBACK_TYPE] = []
+        self._init_done = False
+        self._init_task: asyncio.Task[None] | None = None
+        self._init_retry_at = 0.0
+        self._init_backoff = INIT_BACKOFF_MIN
 
     # -- lifecycle ----------------------------------------------------------
 
     async def async_start(self) -> None:
         """Restore settings, subscribe and start the staleness timer."""
         if stored := await self._storage.async_load():
+            self._saved = copy.deepcopy(stored)
             for group, settings in stored.get("settings", {}).items():
                 self._apply_settings(
                     group, settings.get("interval"), settings.get("interest")
@@ -114,9 +135,7 @@ class FlexApiRuntime:
                 name=f"flexapi {self.client_id} staleness",
             )
         )
-        self.entry.async_create_background_task(
-            self.hass, self._async_initial_requests(), f"flexapi {self.client_id} init"
-        )
+        self._schedule_initial_requests()
 
     @callback
     def async_stop(self) -> None:
@@ -126,17 +145,42 @@ class FlexApiRuntime:
         self._unsubscribe.clear()
         self.client.async_stop()
 
+    @callback
+    def _schedule_initial_requests(self) -> None:
+        """Start the start-up requests unless they ran or are running."""
+        if self._init_done or (
+            self._init_task is not None and not self._init_task.done()
+        ):
+            return
+        self._init_task = self.entry.async_create_background_task(
+            self.hass, self._async_initial_requests(), f"flexapi {self.client_id} init"
+        )
+
     async def _async_initial_requests(self) -> None:
-        """Ask for what no timer uploads: system info, APP state, custom groups."""
-        for group in ("sysinfo", "app"):
+        """Ask for what no timer uploads: system info, APP state, custom groups.
+
+        A gateway that is off (parked) does not answer; these requests are
+        made again, with a growing pause, once it is heard from again.
+        """
+        answered = True
+        requests: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
+            ("sysinfo refresh", partial(self.async_refresh, "sysinfo")),
+            ("app refresh", partial(self.async_refresh, "app")),
+            ("group/get", self.async_get_custom_groups),
+        ]
+        for name, request in requests:
             try:
-                await self.async_refresh(group)
-            except FlexApiError as err:
-                _LOGGER.debug("%s: %s refresh failed: %s", self.client_id, group, err)
-        try:
-            await self.async_get_custom_groups()
-        except FlexApiError as err:
-            _LOGGER.debug("%s: group/get failed: %s", self.client_id, err)
+                await request()
+            except FlexApiTimeoutError as err:
+                answered = False
+                _LOGGER.debug("%s: %s unanswered: %s", self.client_id, name, err)
+            except FlexApiError as err:  # an answer, if an error
+                _LOGGER.debug("%s: %s failed: %s", self.client_id, name, err)
+        if answered:
+            self._init_done = True
+            return
+        self._init_retry_at = time.monotonic() + self._init_backoff
+        self._init_backoff = min(self._init_backoff * 2, INIT_BACKOFF_MAX)
 
     # -- listeners ----------------------------------------------------------
 
@@ -177,11 +221,30 @@ class FlexApiRuntime:
     # -- incoming data (hot path) --------------------------------------------
 
     @callback
-    def handle_data(self, group: str | None, data: Mapping[str, Any]) -> IngestResult:
-        """Merge one message's data into the store and notify listeners."""
+    def handle_info(self, group: str | None, data: Mapping[str, Any]) -> None:
+        """A timed upload: learn its interval, drop replays, then ingest."""
+        now = time.monotonic()
+        if group is not None:
+            if self.store.is_replay(group, data):
+                _LOGGER.debug("%s: skipping replayed %s upload", self.client_id, group)
+                return
+            self.freshness.observe(group, now)
+        self.handle_data(group, data)
+        if not self._init_done and now >= self._init_retry_at:
+            self._schedule_initial_requests()
+
+    @callback
+    def handle_data(
+        self, group: str | None, data: Mapping[str, Any], *, fresh: bool = True
+    ) -> IngestResult:
+        """Merge one message's data into the store and notify listeners.
+
+        ``fresh`` is False for data that proves nothing about upload timing
+        (event snapshots).
+        """
         result = self.store.ingest(group, data)
         groups = result.groups
-        if groups:
+        if groups and fresh:
             self.freshness.seen(groups, time.monotonic())
         if result.invalid:
             _LOGGER.debug(
@@ -198,7 +261,7 @@ class FlexApiRuntime:
             if listeners := key_listeners.get(key):
                 for listener in listeners:
                     to_call[listener] = None
-        if self.stale and (revived := self.stale & groups):
+        if fresh and self.stale and (revived := self.stale & groups):
             self.stale -= revived
             _LOGGER.info(
                 "%s: %s data is back", self.client_id, ", ".join(sorted(revived))
@@ -216,7 +279,7 @@ class FlexApiRuntime:
     @callback
     def _handle_event(self, event: msgs.FlexEvent) -> None:
         if event.data:
-            self.handle_data(None, event.data)
+            self.handle_data(None, event.data, fresh=False)
         self.events.append(event)
         del self.events[:-20]
         for listener in tuple(self._event_listeners):
@@ -235,6 +298,8 @@ class FlexApiRuntime:
         if connected == self.mqtt_connected:
             return
         self.mqtt_connected = connected
+        if connected:
+            self._schedule_initial_requests()
         for listener in tuple(self._all_listeners):
             listener()
 
@@ -424,16 +489,28 @@ class FlexApiRuntime:
         return self.freshness.intervals.get(group)
 
     async def _async_save(self) -> None:
-        """Persist settings now: a reload right after a change must see it."""
-        await self._storage.async_save(
-            {
-                "settings": self._settings,
-                "custom_groups": {
-                    name: {"interval": g.interval, "interest": dict(g.interest or {})}
-                    for name, g in self.custom_groups.items()
-                },
-            }
-        )
+        """Persist settings now (a reload right after a change must see them).
+
+        Nothing is written when nothing changed, e.g. the group/get of every
+        start-up.
+        """
+        data = {
+            "settings": self._settings,
+            "custom_groups": {
+                name: {"interval": g.interval, "interest": dict(g.interest or {})}
+                for name, g in self.custom_groups.items()
+            },
+        }
+        if data != self._saved:
+            self._saved = copy.deepcopy(data)
+            await self._storage.async_save(data)
+
+    @staticmethod
+    async def async_remove_storage(hass: HomeAssistant, entry: ConfigEntry) -> None:
+        """Delete an entry's stored settings."""
+        await Store[dict[str, Any]](
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
+        ).async_remove()
 
     @property
     def reserved_groups(self) -> tuple[str, ...]:

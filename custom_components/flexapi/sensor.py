@@ -19,7 +19,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .const import CONF_GNSS_SPEED_UNIT, SPEED_KMH
+from .const import CONF_GNSS_SPEED_UNIT, SPEED_KMH, SPEED_UNITS
 from .entity import (
     FlexApiEntity,
     FlexApiEntityDescription,
@@ -140,7 +140,9 @@ async def async_setup_entry(
 ) -> None:
     """Add sensors as their parameters are reported."""
     runtime = entry.runtime_data
-    speed_unit = entry.options.get(CONF_GNSS_SPEED_UNIT, SPEED_KMH)
+    speed_unit = SPEED_UNITS.get(
+        entry.options.get(CONF_GNSS_SPEED_UNIT, SPEED_KMH), SPEED_UNITS[SPEED_KMH]
+    )
 
     def describe(key: str) -> Iterable[FlexApiSensor]:
         if key in ("gnss.date", "gnss.time"):

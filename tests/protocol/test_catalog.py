@@ -594,3 +594,15 @@ def test_lookup_unknown(key: str) -> None:
 )
 def test_group_of_key(key: str, group: str | None) -> None:
     assert group_of_key(key) == group
+
+
+@pytest.mark.parametrize("raw", [1e300, -1e300, 2.0**60, "9" * 40, 2**60, "1e300"])
+def test_integers_beyond_exact_range_are_invalid(raw: Any) -> None:
+    """A 301-digit int would be a state no JSON encoder or recorder accepts."""
+    assert CATALOG["gnss.num_sv"].coerce(raw) is None
+    assert CATALOG["cellular1.up_at"].coerce(raw) is None
+
+
+def test_integers_within_exact_range_are_kept() -> None:
+    assert CATALOG["cellular1.tx_bytes"].coerce(2**53) == 2**53
+    assert CATALOG["cellular1.tx_bytes"].coerce(float(2**40)) == 2**40

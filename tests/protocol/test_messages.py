@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from custom_components.flexapi.protocol import messages
 from custom_components.flexapi.protocol.errors import (
     ErrorCode,
     FlexApiResponseError,
@@ -836,3 +837,18 @@ def test_event_numbers_never_raise(raw: Any, expected: int | None) -> None:
 )
 def test_parse_event_rejects_incomplete_events(obj: dict[str, Any]) -> None:
     assert parse_event(obj) is None
+
+
+def test_decode_keeps_the_good_keys_around_an_unrepresentable_number() -> None:
+    """orjson refuses 1e400 for the whole document; we keep the rest."""
+    decoded = messages.decode_object(
+        b'{"a": 1e400, "b": 2, "c": 123456789012345678901234567890, "d": NaN}'
+    )
+    assert decoded == {"a": None, "b": 2, "c": 1.2345678901234568e29, "d": None}
+
+
+@pytest.mark.parametrize("level", ["1e300", 1e300, 2**60, "inf"])
+def test_event_level_beyond_exact_integers_is_unknown(level: Any) -> None:
+    event = messages.parse_event({"type": "DI_CHG", "status": "raise", "level": level})
+    assert event is not None
+    assert event.level is None

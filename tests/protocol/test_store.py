@@ -7,7 +7,11 @@ from typing import Any
 import pytest
 
 from custom_components.flexapi.protocol.catalog import CATALOG, canonical_key
-from custom_components.flexapi.protocol.store import Freshness, ParameterStore
+from custom_components.flexapi.protocol.store import (
+    MAX_UNMAPPED,
+    Freshness,
+    ParameterStore,
+)
 
 from .spec_examples import (
     CELLULAR1_INFO,
@@ -448,3 +452,15 @@ def test_store_and_freshness_together() -> None:
     assert freshness.stale_groups(25.0) == {"motion", "userdata", "1-wire"}
     assert freshness.stale_groups(31.0) == DEFAULT_STALE
     assert freshness.stale_groups(71.0) == {*DEFAULT_STALE, "cellular1"}
+
+
+def test_unknown_keys_are_capped_and_not_cached() -> None:
+    """A gateway app inventing keys must not grow memory without bound."""
+    store = ParameterStore()
+    for n in range(MAX_UNMAPPED + 50):
+        store.ingest("mygroup", {f"counter_{n}": n})
+    assert len(store.unmapped) == MAX_UNMAPPED
+    assert store._cache.get("mygroup", {}) == {}
+    # A key already kept is still updated.
+    store.ingest("mygroup", {"counter_0": "new"})
+    assert store.unmapped["counter_0"] == "new"

@@ -89,18 +89,27 @@ class Parameter:
         return self.options.get(value)
 
 
+#: Integers beyond ±2**53 are no exact device reading (and a float like
+#: 1e300 would become a 301-digit int no state or JSON encoder accepts).
+MAX_EXACT_INT: Final = 2**53
+
+
 def _to_int(raw: Any) -> int | None:
     kind = type(raw)
     if kind is int:
-        return raw  # type: ignore[no-any-return]
+        return raw if -MAX_EXACT_INT <= raw <= MAX_EXACT_INT else None
     if kind is bool:
         return int(raw)
     if kind is float:
-        return int(raw) if math.isfinite(raw) and raw == int(raw) else None
+        if not (math.isfinite(raw) and -MAX_EXACT_INT <= raw <= MAX_EXACT_INT):
+            return None
+        return int(raw) if raw == int(raw) else None
     if kind is str:
         text = raw.strip()
+        if len(text) > 32:
+            return None
         try:
-            return int(text)
+            return _to_int(int(text))
         except ValueError:
             try:
                 number = float(text)
@@ -152,8 +161,12 @@ def _to_str(raw: Any) -> str | None:
 
 def _to_timestamp(raw: Any) -> int | None:
     value = _to_int(raw)
-    if value is None and (number := _to_float(raw)) is not None:
-        value = int(number)
+    if (
+        value is None
+        and (number := _to_float(raw)) is not None
+        and abs(number) <= MAX_EXACT_INT
+    ):
+        value = int(number)  # fractional seconds
     return value if value is not None and value >= 0 else None
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 import json
+import math
 import secrets
 from typing import Any
 
-from .catalog import CATALOG, canonical_key
+from .catalog import CATALOG, MAX_EXACT_INT, canonical_key
 from .errors import FlexApiResponseError, FlexApiValueError
 from .limits import (
     MAX_CUSTOM_GROUPS,
@@ -38,12 +39,42 @@ TOKEN_KEY = "client_token"
 # Payloads
 
 
+def _parse_float(text: str) -> float | None:
+    # 1e400 parses as inf: no reading, so invalid (None) like null.
+    number = float(text)
+    return number if math.isfinite(number) else None
+
+
+def _parse_int(text: str) -> int | float | None:
+    # Past 64 bits a JSON integer is no device reading: keep it as a float
+    # so that coercion rejects it like any other out-of-range number.
+    return int(text) if len(text) <= 19 else _parse_float(text)
+
+
+def _loads_tolerant(payload: bytes | bytearray | str) -> Any:
+    """``json.loads`` for what orjson refuses as a whole (e.g. ``1e400``)."""
+    return json.loads(
+        payload,
+        parse_int=_parse_int,
+        parse_float=_parse_float,
+        parse_constant=lambda _name: None,
+    )
+
+
 def decode_object(payload: bytes | bytearray | str) -> dict[str, Any] | None:
-    """Decode a JSON object; ``None`` for anything else (never raises)."""
+    """Decode a JSON object; ``None`` for anything else (never raises).
+
+    orjson rejects a whole document for one number it cannot represent; the
+    standard parser then keeps every other key, and the odd number becomes
+    ``null`` (invalid, so unknown).
+    """
     try:
         value = _loads(payload)
     except (ValueError, TypeError):
-        return None
+        try:
+            value = _loads_tolerant(payload)
+        except (ValueError, TypeError, RecursionError):
+            return None
     return value if isinstance(value, dict) else None
 
 
@@ -366,12 +397,14 @@ class FlexEvent:
 
 def _int_or_none(value: Any) -> int | None:
     if type(value) is int:
-        return value
+        return value if abs(value) <= MAX_EXACT_INT else None
     if isinstance(value, (float, str)):
         try:
-            return int(float(value))
-        except (ValueError, OverflowError):
+            number = float(value)
+        except ValueError:
             return None
+        if math.isfinite(number) and abs(number) <= MAX_EXACT_INT:
+            return int(number)
     return None
 
 

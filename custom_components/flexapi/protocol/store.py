@@ -8,17 +8,36 @@ values are coerced by the catalog, and only real changes are reported.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .catalog import Parameter, ValueType, canonical_key, group_of_key, lookup
+from .catalog import CATALOG, Parameter, ValueType, canonical_key, group_of_key, lookup
 from .topics import DEFAULT_INTERVALS
 
 #: Data groups the summary group carries (§1, §3.1.1).
 SUMMARY_GROUPS = frozenset({"gnss", "obd", "io", "motion"})
 
 _SCALARS = (str, int, float, bool)
+#: How many unexplained keys diagnostics keep.
+MAX_UNMAPPED = 256
+#: Recent gaps between uploads from which an interval is learned.
+OBSERVED_GAPS = 4
+#: A topic group unheard for this many periods is taken as not uploading.
+QUIET_PERIODS = 10
+#: ``<group>.ts`` keys of each timed upload (§3.1), for replay detection.
+TS_KEYS: dict[str, tuple[str, ...]] = {
+    "summary": ("gnss.ts", "obd.ts", "io.ts", "motion.ts"),
+    "gnss": ("gnss.ts",),
+    "obd": ("obd.ts",),
+    "motion": ("motion.ts",),
+    "io": ("io.ts",),
+    "cellular1": ("cellular1.ts", "modem1.ts"),
+    "1-wire": ("1-wire.ts",),
+}
+#: A timestamp further back than this is a clock reset, not a replay.
+REPLAY_HORIZON = 7 * 24 * 3600
 #: Wire types that already are the coerced value (JSON has no NaN/inf).
 _NATIVE: dict[ValueType, type] = {
     ValueType.FLOAT: float,
@@ -65,6 +84,8 @@ class ParameterStore:
         self.unmapped: dict[str, Any] = {}
         #: Canonical DO keys the device spells with a digit zero.
         self.digit_zero: dict[str, bool] = {}
+        #: topic group -> newest ``<group>.ts`` seen in its timed uploads.
+        self._latest_ts: dict[str, int] = {}
         #: topic group -> alias -> canonical key.
         self._aliases: dict[str, dict[str, str]] = {}
         #: topic group -> wire key -> resolution.
@@ -132,10 +153,17 @@ class ParameterStore:
         for wire_key, raw in data.items():
             res = cache.get(wire_key)
             if res is None:
-                res = cache[wire_key] = self._resolve(group, wire_key)
+                res = self._resolve(group, wire_key)
+                if res.group is not None:
+                    # Unknown keys stay uncached: a gateway app that invents
+                    # keys (counters, timestamps) must not grow memory.
+                    cache[wire_key] = res
             if (data_group := res.group) is None:
-                if raw is None or isinstance(raw, _SCALARS):
-                    self.unmapped[wire_key] = raw
+                unmapped = self.unmapped
+                if (raw is None or isinstance(raw, _SCALARS)) and (
+                    wire_key in unmapped or len(unmapped) < MAX_UNMAPPED
+                ):
+                    unmapped[wire_key] = raw
                 continue
             if data_group is not last_group:
                 groups.add(data_group)
@@ -160,21 +188,51 @@ class ParameterStore:
             changed.append(key)
         return result
 
+    def is_replay(self, group: str, data: Mapping[str, Any]) -> bool:
+        """Whether a timed upload is older than the newest one of its group.
+
+        With "Offline Data Store" the gateway flushes buffered uploads after
+        a coverage gap; they must not overwrite what is current. A jump back
+        of more than a week is taken as a clock reset and accepted.
+        """
+        keys = TS_KEYS.get(group)
+        if keys is None:
+            return False
+        stamps = [
+            stamp
+            for key in keys
+            if (raw := data.get(key)) is not None
+            and (stamp := _timestamp(raw)) is not None
+        ]
+        if not stamps:
+            return False
+        stamp = max(stamps)
+        latest = self._latest_ts.get(group, 0)
+        if 0 < latest - stamp <= REPLAY_HORIZON:
+            return True
+        self._latest_ts[group] = stamp
+        return False
+
     def get(self, key: str) -> Any:
         """Current value of a canonical key, ``None`` if unknown."""
         return self.values.get(key)
 
 
 _ABSENT: Any = object()
+_timestamp = CATALOG["gnss.ts"].coerce
 
 
 class Freshness:
     """When each data group was last heard, and how long it may stay silent.
 
-    A group is stale once silent for longer than ``multiplier`` times the
-    shortest upload interval among the topic groups that carry it. Groups
-    with no timer upload (sysinfo, app) or whose uploads are all disabled
-    never go stale.
+    A data group is stale once silent for longer than ``multiplier`` times
+    the upload period of the topic groups that deliver it (summary delivers
+    gnss, obd, io and motion too). A topic group's period is its known
+    interval (the spec's default, or what we set), or the interval learned
+    from its uploads when that is longer (set on the gateway's web page).
+    Only topic groups actually heard lately count, so a summary that never
+    comes does not hold gnss to summary's 10 s. Groups without timer upload
+    (sysinfo, app) or whose uploads are all disabled never go stale.
     """
 
     def __init__(self, multiplier: float, started: float) -> None:
@@ -185,7 +243,11 @@ class Freshness:
         #: topic group -> data groups it carries (custom groups).
         self.carriers: dict[str, frozenset[str]] = {}
         self.last_seen: dict[str, float] = {}
-        self._windows: dict[str, float | None] = {}
+        #: topic group -> shortest recent gap between its uploads, when that
+        #: is longer than the interval we know.
+        self.observed: dict[str, float] = {}
+        self._arrivals: dict[str, float] = {}
+        self._gaps: dict[str, deque[float]] = {}
 
     def _carried(self, topic_group: str) -> frozenset[str]:
         if topic_group == "summary":
@@ -197,7 +259,8 @@ class Freshness:
     def set_interval(self, topic_group: str, interval: int) -> None:
         """Record a topic group's upload interval (0 = disabled)."""
         self.intervals[topic_group] = interval
-        self._windows.clear()
+        self.observed.pop(topic_group, None)
+        self._gaps.pop(topic_group, None)
 
     def set_custom_group(
         self, name: str, interval: int | None, keys: Iterable[str] | None
@@ -206,25 +269,63 @@ class Freshness:
         if keys is None:
             self.carriers.pop(name, None)
             self.intervals.pop(name, None)
+            self._arrivals.pop(name, None)
         else:
             groups = {g for key in keys if (g := group_of_key(canonical_key(key)[0]))}
             self.carriers[name] = frozenset(groups)
             if interval is not None:
                 self.intervals[name] = interval
-        self._windows.clear()
 
-    def window(self, group: str) -> float | None:
-        """Seconds a data group may stay silent; ``None`` = never stale."""
-        if group in self._windows:
-            return self._windows[group]
-        periods = [
-            interval
+    def observe(self, topic_group: str, now: float) -> None:
+        """Note a timed upload on a topic group (once per message).
+
+        The shortest of the last few gaps is the interval: an outage only
+        lengthens some gaps. It counts only when longer than the known one.
+        """
+        last = self._arrivals.get(topic_group)
+        self._arrivals[topic_group] = now
+        if last is None or (gap := now - last) <= 0:
+            return
+        gaps = self._gaps.get(topic_group)
+        if gaps is None:
+            gaps = self._gaps[topic_group] = deque(maxlen=OBSERVED_GAPS)
+        gaps.append(gap)
+        shortest = min(gaps)
+        if shortest > self.intervals.get(topic_group, 0) * 1.1:
+            self.observed[topic_group] = shortest
+        else:
+            self.observed.pop(topic_group, None)
+
+    def period(self, topic_group: str) -> float:
+        """Seconds between a topic group's uploads, as far as we know."""
+        return max(
+            self.intervals.get(topic_group, 0), self.observed.get(topic_group, 0)
+        )
+
+    def window(self, group: str, now: float | None = None) -> float | None:
+        """Seconds a data group may stay silent; ``None`` = never stale.
+
+        With ``now``, topic groups heard lately are preferred: one unheard
+        for ``QUIET_PERIODS`` of its periods is taken as not uploading.
+        """
+        enabled = [
+            topic_group
             for topic_group, interval in self.intervals.items()
             if interval > 0 and group in self._carried(topic_group)
         ]
-        window = min(periods) * self.multiplier if periods else None
-        self._windows[group] = window
-        return window
+        if not enabled:
+            return None
+        if now is not None:
+            arrivals = self._arrivals
+            heard = [
+                topic_group
+                for topic_group in enabled
+                if topic_group in arrivals
+                and now - arrivals[topic_group]
+                <= QUIET_PERIODS * self.period(topic_group)
+            ]
+            enabled = heard or enabled
+        return min(self.period(tg) for tg in enabled) * self.multiplier
 
     def seen(self, groups: Iterable[str], now: float) -> None:
         """Mark data groups as heard now."""
@@ -233,12 +334,12 @@ class Freshness:
 
     def is_fresh(self, group: str, now: float) -> bool:
         """Whether a data group was heard within its window."""
-        if (window := self.window(group)) is None:
+        if (window := self.window(group, now)) is None:
             return True
         return now - self.last_seen.get(group, self.started) <= window
 
     def stale_groups(self, now: float) -> set[str]:
-        """Every tracked group currently stale."""
+        """Every tracked group currently stale (checked every few seconds)."""
         known = set(self.last_seen) | {
             g for topic_group in self.intervals for g in self._carried(topic_group)
         }
