@@ -340,3 +340,31 @@ async def test_disabled_by_default(
     for entity_id in enabled:
         assert entity_registry.async_get(entity_id).disabled_by is None, entity_id
         assert hass.states.get(entity_id) is not None, entity_id
+
+
+async def test_registered_entities_come_back_before_data(
+    hass: HomeAssistant,
+    flexapi_entry: MockConfigEntry,
+    gateway: FlexApiDevice,
+    spec_examples: dict[str, dict[str, Any]],
+) -> None:
+    """After a restart, a parked gateway's entities are there, just unknown.
+
+    1-Wire probes are named from their data, so they wait for it.
+    """
+    await gateway.info("sysinfo", spec_examples["sysinfo"])
+    await gateway.info("1-wire", spec_examples["1-wire"])
+    assert hass.states.get("sensor.vg1_firmware").state == "1.0.0.r13083"
+    assert await hass.config_entries.async_reload(flexapi_entry.entry_id)
+    await hass.async_block_till_done()
+
+    firmware = hass.states.get("sensor.vg1_firmware")
+    assert firmware is not None
+    assert firmware.state == "unknown"
+    assert "restored" not in firmware.attributes  # a live entity, not a ghost
+    probe = hass.states.get("sensor.vg1_temperature_inside")
+    assert probe is not None
+    assert probe.attributes.get("restored") is True  # waits for its name
+    await gateway.info("1-wire", spec_examples["1-wire"])
+    assert hass.states.get("sensor.vg1_temperature_inside").state == "24.56"
+    assert "restored" not in hass.states.get("sensor.vg1_temperature_inside").attributes

@@ -9,6 +9,7 @@ from typing import Any
 
 from homeassistant.const import EntityCategory
 from homeassistant.core import callback
+from homeassistant.helpers import entity_platform, entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -109,11 +110,17 @@ def async_setup_dynamic_entities(
     entry: FlexApiConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
     describe: Callable[[str], Iterable[Entity]],
+    *,
+    restorable: Callable[[str], bool] = lambda _key: True,
 ) -> None:
     """Add entities as their parameters are first reported.
 
     ``describe(key)`` returns the entities a newly reported key brings. Keys
-    already in the store (after a reload) are described at once.
+    already in the store (after a reload) are described at once, and so are
+    the keys of this platform's entities in the entity registry: after a
+    restart they are back (unknown until data comes) instead of "no longer
+    provided" while the gateway is parked. ``restorable`` excludes keys whose
+    entity needs data to be named.
     """
     runtime = entry.runtime_data
     added: set[str] = set()
@@ -129,5 +136,16 @@ def async_setup_dynamic_entities(
         if new:
             async_add_entities(new)
 
-    _add(list(runtime.store.values))
+    prefix = f"{runtime.client_id}_"
+    domain = entity_platform.async_get_current_platform().domain
+    registered = [
+        key
+        for registry_entry in er.async_entries_for_config_entry(
+            er.async_get(runtime.hass), entry.entry_id
+        )
+        if registry_entry.domain == domain
+        and registry_entry.unique_id.startswith(prefix)
+        and restorable(key := registry_entry.unique_id.removeprefix(prefix))
+    ]
+    _add([*runtime.store.values, *registered])
     entry.async_on_unload(runtime.async_add_new_key_listener(_add))

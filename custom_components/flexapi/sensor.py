@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 import logging
+import re
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -33,6 +34,7 @@ from .runtime import FlexApiConfigEntry, FlexApiRuntime
 
 _LOGGER = logging.getLogger(__name__)
 PARALLEL_UPDATES = 0
+ONE_WIRE_TEMPERATURE = re.compile(r"^1-wire\.temp\d+_data$")
 MAX_STATE_LENGTH = 255
 
 type SensorValue = StateType | datetime
@@ -157,4 +159,10 @@ async def async_setup_entry(
             description = _one_wire_temperature(runtime, description, param.index)
         return [FlexApiSensor(runtime, description)]
 
-    async_setup_dynamic_entities(entry, async_add_entities, describe)
+    async_setup_dynamic_entities(
+        entry,
+        async_add_entities,
+        describe,
+        # A probe is named from its tempN_name: it waits for data to be named.
+        restorable=lambda key: not ONE_WIRE_TEMPERATURE.match(key),
+    )
