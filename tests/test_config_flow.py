@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Generator
 from typing import Any
 from unittest.mock import AsyncMock, patch
@@ -16,6 +17,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -108,10 +110,16 @@ async def start_discovery(hass: HomeAssistant, topic: str = "v1/VG1/summary/info
 
 
 async def start_user(hass: HomeAssistant):
-    """Start a user flow."""
-    return await hass.config_entries.flow.async_init(
+    """Start a user flow and wait out its listening progress step."""
+    result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}
     )
+    if result["type"] is FlowResultType.SHOW_PROGRESS:
+        assert result["step_id"] == "user"
+        assert result["progress_action"] == "listen"
+        await hass.async_block_till_done()
+        result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    return result
 
 
 # -- discovery ----------------------------------------------------------------
@@ -326,7 +334,7 @@ async def test_user_lists_heard_and_discovered_gateways(
     result = await start_user(hass)
     assert listen.call_args.args[1] == const.LISTEN_SECONDS
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
+    assert result["step_id"] == "pick"
     assert _options(result) == [
         ("VG1", "VG1"),
         ("VG2", "fleet/VG2"),
@@ -386,14 +394,19 @@ async def test_user_hears_gateways_on_the_broker(
     mqtt_mock: MqttMockHAClient,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """The real listening window, fed while the step waits."""
-    flow = start(start_user(hass))
-    await settle(hass)
+    """The real listening window, fed while the progress step shows."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    assert result["description_placeholders"] == {"seconds": "11"}
+    for _ in range(10):  # let the listening task subscribe
+        await asyncio.sleep(0)
     fire_json(hass, "v1/VG8/gnss/info", {"gnss.fix": 3})
     fire_json(hass, "fleet/v1/VG9/gnss/info", {"gnss.fix": 3})
     await advance(hass, freezer, const.LISTEN_SECONDS)
-    result = flow.result()
-    assert result["step_id"] == "user"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["step_id"] == "pick"
     assert _options(result) == [
         ("VG8", "VG8"),
         ("VG9", "fleet/VG9"),
@@ -656,3 +669,12 @@ async def test_discovery_follows_a_gateway_to_another_prefix(
     assert result["reason"] == "already_configured"
     assert entry.data[CONF_PREFIX] == ""
     probe.assert_not_called()
+
+
+async def test_a_failed_listening_window_falls_back_to_manual(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, listen: AsyncMock
+) -> None:
+    listen.side_effect = HomeAssistantError("subscribe failed")
+    result = await start_user(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "manual"

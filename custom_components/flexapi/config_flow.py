@@ -107,6 +107,7 @@ class FlexApiConfigFlow(ConfigFlow, domain=DOMAIN):
         self._prefix = ""
         self._sysinfo: dict[str, Any] = {}
         self._heard: dict[str, str] = {}
+        self._listen_task: asyncio.Task[dict[str, str]] | None = None
 
     @staticmethod
     @callback
@@ -161,11 +162,37 @@ class FlexApiConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Pick a gateway heard on the broker, or enter one by hand."""
+        """Listen for gateways on the broker for a while, showing progress.
+
+        The window covers one default upload interval (10 s), so every
+        uploading gateway is heard at least once.
+        """
         if (abort := self._mqtt_abort()) is not None:
             return abort
+        if self._listen_task is None:
+            self._listen_task = self.hass.async_create_task(
+                async_listen(self.hass, const.LISTEN_SECONDS),
+                "flexapi listen for gateways",
+                eager_start=False,
+            )
+        if not self._listen_task.done():
+            return self.async_show_progress(
+                step_id="user",
+                progress_action="listen",
+                progress_task=self._listen_task,
+                description_placeholders={"seconds": f"{const.LISTEN_SECONDS:g}"},
+            )
+        return self.async_show_progress_done(next_step_id="pick")
+
+    async def async_step_pick(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick a gateway heard on the broker, or enter one by hand."""
         if user_input is None:
-            heard = await async_listen(self.hass, const.LISTEN_SECONDS)
+            heard: dict[str, str] = {}
+            task = self._listen_task
+            if task is not None and not task.cancelled() and not task.exception():
+                heard = dict(task.result())
             for flow in self._async_in_progress(include_uninitialized=True):
                 if flow["context"].get("source") == SOURCE_MQTT and (
                     uid := flow["context"].get("unique_id")
@@ -183,7 +210,7 @@ class FlexApiConfigFlow(ConfigFlow, domain=DOMAIN):
             ]
             options.append(SelectOptionDict(value=MANUAL, label=MANUAL))
             return self.async_show_form(
-                step_id="user",
+                step_id="pick",
                 data_schema=vol.Schema(
                     {
                         vol.Required(CONF_CLIENT_ID): SelectSelector(

@@ -21,8 +21,9 @@ DEFAULT_STALE_MULTIPLIER: Final = 3.0
 REQUEST_TIMEOUT: Final = 10.0
 #: Seconds the config flow waits for a sysinfo answer.
 FLOW_REQUEST_TIMEOUT: Final = 4.0
-#: Seconds the user step listens for gateways.
-LISTEN_SECONDS: Final = 5.0
+#: Seconds the user step listens for gateways: one default upload interval
+#: (10 s) plus HA's subscribe debounce.
+LISTEN_SECONDS: Final = 11.0
 #: Margin added to the spec's minimum spacings, for network jitter.
 SPACING_MARGIN: Final = 0.1
 #: Seconds a new client waits after subscribing before its first request.
