@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
-from unittest.mock import Mock
+from unittest.mock import Mock, patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.mqtt import MQTT_CONNECTION_STATE
@@ -1015,3 +1015,56 @@ async def test_event_snapshots_do_not_revive_a_stale_group(
     await settle(hass)
     assert runtime.store.values["io.DI1"] is True
     assert not runtime.is_available("io")
+
+
+async def test_an_interval_changed_elsewhere_is_learned_on_its_second_gap(
+    hass: HomeAssistant, runtime: FlexApiRuntime, freezer: FrozenDateTimeFactory
+) -> None:
+    """On time at 10 s, then 60 s: the first long gap could be an outage."""
+
+    async def upload_after(seconds: float) -> None:
+        await run_for(hass, freezer, seconds)
+        fire_json(hass, BASE + "gnss/info", {"gnss.fix": 3})
+        await settle(hass)
+
+    for seconds in (0, 10, 10, 60):
+        await upload_after(seconds)
+    assert "gnss" not in runtime.freshness.observed
+    await upload_after(60)
+    assert runtime.freshness.observed["gnss"] == pytest.approx(60, abs=1)
+
+
+async def test_a_repeated_upload_is_not_decoded_but_keeps_the_group_fresh(
+    hass: HomeAssistant, runtime: FlexApiRuntime, freezer: FrozenDateTimeFactory
+) -> None:
+    upload = {"userdata.serial_number": "SN0125"}
+    fire_json(hass, BASE + "userdata/info", upload)
+    await settle(hass)
+    listener = Mock()
+    runtime.async_add_listener(listener, ["userdata.serial_number"], ["userdata"])
+    await run_for(hass, freezer, 35)
+    assert not runtime.is_available("userdata")
+    with patch(
+        "custom_components.flexapi.client.msgs.decode_object",
+        side_effect=AssertionError("decoded a repeat"),
+    ):
+        fire_json(hass, BASE + "userdata/info", upload)
+        await settle(hass)
+    assert runtime.is_available("userdata")
+    assert listener.call_count == 2  # went stale, then revived; no value write
+
+
+async def test_a_repeated_upload_is_decoded_again_after_an_alias_change(
+    hass: HomeAssistant, runtime: FlexApiRuntime, mqtt_mock: MqttMockHAClient
+) -> None:
+    """Same bytes, new meaning: {"lat": ...} once the group's aliases are known."""
+    fire_json(hass, BASE + "group1/info", {"lat": 40.5})
+    await settle(hass)
+    assert "gnss.latitude" not in runtime.store.values
+    pending = await request(hass, runtime.async_get_custom_groups())
+    answer(hass, mqtt_mock, BASE + "group/get", CUSTOM_GROUPS)
+    await settle(hass)
+    assert pending.done()
+    fire_json(hass, BASE + "group1/info", {"lat": 40.5})
+    await settle(hass)
+    assert runtime.store.values["gnss.latitude"] == 40.5

@@ -160,6 +160,7 @@ class FlexApiClient:
         *,
         on_data: DataCallback | None = None,
         on_info: DataCallback | None = None,
+        on_repeat: Callable[[str], object] | None = None,
         on_event: EventCallback | None = None,
         timeout: float = REQUEST_TIMEOUT,
     ) -> None:
@@ -170,6 +171,10 @@ class FlexApiClient:
         self._on_data = on_data
         #: Data from timed uploads (``{group}/info``).
         self._on_info = on_info or on_data
+        #: A timed upload byte-identical to the previous one on its topic
+        #: (userdata, custom groups without a timestamp): no decode, no ingest.
+        self._on_repeat = on_repeat
+        self._last_info: dict[str, bytes | bytearray | str] = {}
         self._on_event = on_event
         self.timeout = timeout
         self._pending: dict[str, _Job] = {}
@@ -267,10 +272,20 @@ class FlexApiClient:
     # -- incoming -----------------------------------------------------------
 
     @callback
+    def forget_repeats(self) -> None:
+        """Decode every upload again (aliases changed: same bytes, new keys)."""
+        self._last_info.clear()
+
+    @callback
     def _handle_message(self, msg: ReceiveMessage) -> None:
         parsed = self.topics.parse(msg.topic)
         if parsed is None:
             return
+        if parsed.kind is TopicKind.INFO and self._on_repeat is not None:
+            if self._last_info.get(msg.topic) == msg.payload:
+                self._on_repeat(parsed.group or "")
+                return
+            self._last_info[msg.topic] = msg.payload
         obj = msgs.decode_object(msg.payload)
         if obj is None:
             _LOGGER.debug("Dropping non-JSON-object payload on %s", msg.topic)

@@ -8,7 +8,7 @@ register. Entities never touch MQTT.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Set
 import copy
 from datetime import timedelta
 from functools import partial
@@ -85,6 +85,7 @@ class FlexApiRuntime:
             self.topics,
             on_data=self.handle_data,
             on_info=self.handle_info,
+            on_repeat=self.handle_repeat,
             on_event=self._handle_event,
         )
         self.mqtt_connected = mqtt.is_connected(hass)
@@ -106,6 +107,8 @@ class FlexApiRuntime:
         self._init_task: asyncio.Task[None] | None = None
         self._init_retry_at = 0.0
         self._init_backoff = INIT_BACKOFF_MIN
+        #: topic group -> data groups its last timed upload carried.
+        self._topic_groups: dict[str, frozenset[str]] = {}
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -229,13 +232,49 @@ class FlexApiRuntime:
                 _LOGGER.debug("%s: skipping replayed %s upload", self.client_id, group)
                 return
             self.freshness.observe(group, now)
-        self.handle_data(group, data)
+        result = self.handle_data(group, data, now=now)
+        if group is not None and result.groups:
+            self._topic_groups[group] = frozenset(result.groups)
+        self._after_upload(now)
+
+    @callback
+    def handle_repeat(self, group: str) -> None:
+        """A timed upload identical to the previous one: only timing counts."""
+        now = time.monotonic()
+        self.freshness.observe(group, now)
+        if groups := self._topic_groups.get(group):
+            to_call: dict[Listener, None] = {}
+            self._mark_fresh(groups, now, to_call)
+            for listener in to_call:
+                listener()
+        self._after_upload(now)
+
+    def _after_upload(self, now: float) -> None:
         if not self._init_done and now >= self._init_retry_at:
             self._schedule_initial_requests()
 
+    def _mark_fresh(
+        self, groups: Set[str], now: float, to_call: dict[Listener, None]
+    ) -> None:
+        """Data groups heard now; queue the listeners of those that revive."""
+        self.freshness.seen(groups, now)
+        if self.stale and (revived := self.stale & groups):
+            self.stale -= revived
+            _LOGGER.info(
+                "%s: %s data is back", self.client_id, ", ".join(sorted(revived))
+            )
+            for revived_group in revived:
+                for listener in self._group_listeners.get(revived_group, ()):
+                    to_call[listener] = None
+
     @callback
     def handle_data(
-        self, group: str | None, data: Mapping[str, Any], *, fresh: bool = True
+        self,
+        group: str | None,
+        data: Mapping[str, Any],
+        *,
+        fresh: bool = True,
+        now: float | None = None,
     ) -> IngestResult:
         """Merge one message's data into the store and notify listeners.
 
@@ -244,8 +283,6 @@ class FlexApiRuntime:
         """
         result = self.store.ingest(group, data)
         groups = result.groups
-        if groups and fresh:
-            self.freshness.seen(groups, time.monotonic())
         if result.invalid:
             _LOGGER.debug(
                 "%s: invalid values for %s are unknown", self.client_id, result.invalid
@@ -261,15 +298,8 @@ class FlexApiRuntime:
             if listeners := key_listeners.get(key):
                 for listener in listeners:
                     to_call[listener] = None
-        if fresh and self.stale and (revived := self.stale & groups):
-            self.stale -= revived
-            _LOGGER.info(
-                "%s: %s data is back", self.client_id, ", ".join(sorted(revived))
-            )
-            for revived_group in revived:
-                to_call.update(
-                    dict.fromkeys(self._group_listeners.get(revived_group, ()))
-                )
+        if groups and fresh:
+            self._mark_fresh(groups, now or time.monotonic(), to_call)
         for listener in to_call:
             listener()
         if "sysinfo" in groups and result.changed:
@@ -464,6 +494,7 @@ class FlexApiRuntime:
     def _apply_settings(
         self, group: str, interval: Any, interest: Mapping[str, str] | None
     ) -> None:
+        self.client.forget_repeats()
         settings = self._settings.setdefault(group, {})
         if type(interval) is int:
             settings["interval"] = interval
@@ -473,6 +504,7 @@ class FlexApiRuntime:
             self.store.set_interest(group, interest)
 
     def _apply_custom_group(self, group: msgs.CustomGroup) -> None:
+        self.client.forget_repeats()
         self.custom_groups[group.name] = group
         self.store.set_interest(group.name, group.interest)
         self.freshness.set_custom_group(
@@ -480,6 +512,7 @@ class FlexApiRuntime:
         )
 
     def _remove_custom_group(self, name: str) -> None:
+        self.client.forget_repeats()
         self.custom_groups.pop(name, None)
         self.store.set_interest(name, None)
         self.freshness.set_custom_group(name, None, None)

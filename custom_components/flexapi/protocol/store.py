@@ -198,19 +198,22 @@ class ParameterStore:
         keys = TS_KEYS.get(group)
         if keys is None:
             return False
-        stamps = [
-            stamp
-            for key in keys
-            if (raw := data.get(key)) is not None
-            and (stamp := _timestamp(raw)) is not None
-        ]
-        if not stamps:
+        stamp = 0
+        for key in keys:
+            raw = data.get(key)
+            # The usual int needs no coercion; anything else is coerced.
+            if raw.__class__ is not int and (
+                raw is None or (raw := _timestamp(raw)) is None
+            ):
+                continue
+            stamp = max(stamp, raw)
+        if not stamp:
             return False
-        stamp = max(stamps)
         latest = self._latest_ts.get(group, 0)
         if 0 < latest - stamp <= REPLAY_HORIZON:
             return True
-        self._latest_ts[group] = stamp
+        if stamp != latest:
+            self._latest_ts[group] = stamp
         return False
 
     def get(self, key: str) -> Any:
@@ -247,7 +250,10 @@ class Freshness:
         #: is longer than the interval we know.
         self.observed: dict[str, float] = {}
         self._arrivals: dict[str, float] = {}
+        #: topic group -> recent gaps longer than its known interval.
         self._gaps: dict[str, deque[float]] = {}
+        #: Topic groups whose last gap matched their known interval.
+        self._on_time: set[str] = set()
 
     def _carried(self, topic_group: str) -> frozenset[str]:
         if topic_group == "summary":
@@ -279,22 +285,32 @@ class Freshness:
     def observe(self, topic_group: str, now: float) -> None:
         """Note a timed upload on a topic group (once per message).
 
-        The shortest of the last few gaps is the interval: an outage only
-        lengthens some gaps. It counts only when longer than the known one.
+        A gap longer than the known interval is learned as the interval,
+        unless the uploads before it were on time: then it is an outage, and
+        only a second long gap in a row (the interval really changed) counts.
+        The learned interval is the shortest of the recent long gaps.
         """
         last = self._arrivals.get(topic_group)
         self._arrivals[topic_group] = now
         if last is None or (gap := now - last) <= 0:
             return
+        if gap <= self.intervals.get(topic_group, 0) * 1.1:
+            # On time for the known interval: the usual case.
+            if topic_group in self._gaps:
+                del self._gaps[topic_group]
+                self.observed.pop(topic_group, None)
+            if topic_group not in self._on_time:
+                self._on_time.add(topic_group)
+            return
         gaps = self._gaps.get(topic_group)
         if gaps is None:
             gaps = self._gaps[topic_group] = deque(maxlen=OBSERVED_GAPS)
+            if topic_group in self._on_time:
+                self._on_time.discard(topic_group)
+                gaps.append(gap)  # an outage, unless the next gap is long too
+                return
         gaps.append(gap)
-        shortest = min(gaps)
-        if shortest > self.intervals.get(topic_group, 0) * 1.1:
-            self.observed[topic_group] = shortest
-        else:
-            self.observed.pop(topic_group, None)
+        self.observed[topic_group] = min(gaps)
 
     def period(self, topic_group: str) -> float:
         """Seconds between a topic group's uploads, as far as we know."""
