@@ -715,11 +715,16 @@ class Report:
             f"integration entities per device: {self.platforms} (enabled by default"
             " as shipped)"
         )
+        if not self.discovery_active:
+            print(
+                "HA MQTT discovery does not listen on summary/info (manifest:"
+                f" {', '.join(MANIFEST_MQTT)}): summaries start no config flow."
+            )
+            return
         print(
             "HA MQTT discovery listening on v1/+/summary/info (manifest):"
-            f" {self.discovery_active}; each new payload starts and aborts a"
-            " config flow, included above. Interleaved rounds with it switched"
-            f" off ({AB_ROUNDS} × each):"
+            " each new payload starts and aborts a config flow, included above."
+            f" Interleaved rounds with it switched off ({AB_ROUNDS} × each):"
         )
         for name, (with_, without) in self.discovery.items():
             on_, off = _pool(with_), _pool(without)
