@@ -297,7 +297,10 @@ class FlexApiClient:
             self._handle_response(msg.topic, parsed.kind, parsed.group, obj)
         elif parsed.kind is TopicKind.EVENT_NOTICE:
             if (event := msgs.parse_event(obj)) is None:
-                _LOGGER.debug("Dropping malformed event on %s: %s", msg.topic, obj)
+                # Keys only: an event body can carry a position.
+                _LOGGER.debug(
+                    "Dropping malformed event on %s (keys %s)", msg.topic, sorted(obj)
+                )
             elif self._on_event is not None:
                 self._on_event(event)
 

@@ -427,7 +427,11 @@ class FlexApiRuntime:
         groups = msgs.parse_custom_groups(result)
         if groups is None:
             # Not a list: keep what we know rather than forget every alias.
-            _LOGGER.debug("%s: unusable group/get result %r", self.client_id, result)
+            _LOGGER.debug(
+                "%s: unusable group/get result (%s)",
+                self.client_id,
+                type(result).__name__,
+            )
             return list(self.custom_groups.values())
         for name in set(self.custom_groups) - {group.name for group in groups}:
             self._remove_custom_group(name)
