@@ -33,6 +33,8 @@ DEMO = ROOT / ".demo"
 CONFIG = DEMO / "config"
 USERNAME, PASSWORD = "demo", "demo1234"
 CLIENT_ID = "VG710-DEMO"
+#: Integrations HA's onboarding adds that need the internet.
+ONBOARDING_ONLINE_DOMAINS = ("google_translate", "met", "radio_browser")
 
 CONFIGURATION_YAML = """\
 homeassistant:
@@ -240,6 +242,27 @@ class Demo:
 
         return asyncio.run(query())
 
+    def remove_failed_entries(self) -> list[str]:
+        """Delete entries that cannot work offline (onboarding adds some).
+
+        HA's onboarding sets up Google Translate, Met.no and Radio Browser;
+        without internet (and with --skip-pip) they fail and would greet the
+        user with red error cards.
+        """
+        removed = []
+        for entry in self._request("GET", "/api/config/config_entries/entry"):
+            if entry["domain"] in ("flexapi", "mqtt"):
+                continue
+            if (
+                entry["state"] in ("setup_error", "setup_retry", "not_loaded")
+                or entry["domain"] in ONBOARDING_ONLINE_DOMAINS
+            ):
+                self._request(
+                    "DELETE", f"/api/config/config_entries/entry/{entry['entry_id']}"
+                )
+                removed.append(entry["domain"])
+        return removed
+
     def wait_for_discovery(self, timeout: float = 60) -> list[str]:
         """Wait until FlexAPI discovery flows exist; return their names."""
         deadline = time.monotonic() + timeout
@@ -285,6 +308,7 @@ def main() -> int:
         demo.onboard()
         demo.configure_mqtt()
         found = demo.wait_for_discovery()
+        demo.remove_failed_entries()
         print()
         print("=" * 64)
         print(f" Home Assistant:  http://localhost:{args.port}")
