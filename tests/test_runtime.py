@@ -909,10 +909,6 @@ async def test_device_info_from_sysinfo(
         assert getattr(device, attribute) == value
 
 
-async def test_reserved_groups(runtime: FlexApiRuntime) -> None:
-    assert runtime.reserved_groups == RESERVED_GROUPS
-
-
 # -- review fixes: retries, learned intervals, replays -------------------------
 
 

@@ -42,7 +42,7 @@ from .protocol.errors import (
     FlexApiTimeoutError,
 )
 from .protocol.store import Freshness, IngestResult, ParameterStore
-from .protocol.topics import RESERVED_GROUPS, Topics
+from .protocol.topics import Topics
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -548,8 +548,3 @@ class FlexApiRuntime:
         await Store[dict[str, Any]](
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
         ).async_remove()
-
-    @property
-    def reserved_groups(self) -> tuple[str, ...]:
-        """Reserved groups, for services and diagnostics."""
-        return RESERVED_GROUPS

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .catalog import CATALOG, Parameter, ValueType, canonical_key, group_of_key, lookup
+from .catalog import CATALOG, ValueType, canonical_key, group_of_key, lookup
 from .topics import DEFAULT_INTERVALS
 
 #: Data groups the summary group carries (§1, §3.1.1).
@@ -52,7 +52,6 @@ class Resolved:
     """How a wire key of one topic group maps to the store."""
 
     key: str
-    param: Parameter | None
     group: str | None
     digit_zero: bool
     #: A digital output key, whose spelling we remember for io control.
@@ -110,13 +109,6 @@ class ParameterStore:
         """A copy of a group's alias -> canonical key map."""
         return dict(self._aliases.get(group, {}))
 
-    def resolve(self, group: str | None, wire_key: str) -> Resolved:
-        """Resolve a key as sent on a topic group (cached)."""
-        cache = self._cache.setdefault(group, {})
-        if (hit := cache.get(wire_key)) is None:
-            hit = cache[wire_key] = self._resolve(group, wire_key)
-        return hit
-
     def _resolve(self, group: str | None, wire_key: str) -> Resolved:
         key = wire_key
         if group is not None and (aliases := self._aliases.get(group)):
@@ -125,7 +117,6 @@ class ParameterStore:
         param = lookup(key)
         return Resolved(
             key=key,
-            param=param,
             group=param.group if param is not None else group_of_key(key),
             digit_zero=digit_zero,
             is_output=key.startswith("io.DO"),
