@@ -65,3 +65,18 @@ class FlexApiResponseError(FlexApiError):
 
 class FlexApiTimeoutError(FlexApiError):
     """The device did not answer a request in time."""
+
+
+class FlexApiNotAppliedError(FlexApiError):
+    """The device answered, but its ``result`` echo did not apply every key.
+
+    §2.1.1: callers must check the content of ``result``. ``keys`` names the
+    requested keys the echo left out or reported with another value;
+    ``result`` is what the device did confirm.
+    """
+
+    def __init__(self, keys: list[str], result: object = None) -> None:
+        """Keep the keys the device did not apply, and what it confirmed."""
+        self.keys = tuple(keys)
+        self.result = result
+        super().__init__(f"not applied: {', '.join(self.keys)}")
