@@ -59,8 +59,10 @@ async def test_toggling_do2_is_confirmed_by_io_info(
     sent = len(observer.on(BASE + "io/info"))
     # The gateway's own next upload says the same.
     await wait_for(
-        lambda: len(observer.on(BASE + "io/info")) > sent
-        and _last(observer, BASE + "io/info").get("io.DO2") == 1,
+        lambda: (
+            len(observer.on(BASE + "io/info")) > sent
+            and _last(observer, BASE + "io/info").get("io.DO2") == 1
+        ),
         what="io/info with DO2 on",
     )
     assert simulator.devices[0].state.io.do[1] == 1
