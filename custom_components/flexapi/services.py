@@ -245,6 +245,7 @@ def _refresh_group(group: str) -> str:
 
 
 async def _set_group_settings(call: ServiceCall) -> ServiceResponse:
+    await _require_admin(call)
     runtime = _runtime(call)
     group: str = call.data[ATTR_GROUP]
     if group not in SETTINGS_GROUPS:
@@ -256,12 +257,12 @@ async def _set_group_settings(call: ServiceCall) -> ServiceResponse:
         ATTR_INTEREST,
     )
     _settings(interval, interest, ATTR_INTERVAL)
-    await _require_admin(call)
     result = await async_call(runtime.async_set_group(group, interval, interest))
     return {"result": result}
 
 
 async def _set_custom_groups(call: ServiceCall) -> ServiceResponse:
+    await _require_admin(call)
     runtime = _runtime(call)
     entries: list[dict[str, Any]] = call.data[ATTR_GROUPS]
     if not entries:
@@ -284,7 +285,6 @@ async def _set_custom_groups(call: ServiceCall) -> ServiceResponse:
         raise invalid(
             "too_many_groups", ATTR_GROUPS, count=str(total), max=str(MAX_CUSTOM_GROUPS)
         )
-    await _require_admin(call)
     result = await async_call(runtime.async_set_custom_groups(groups))
     return {"result": result}
 
@@ -305,6 +305,7 @@ async def _get_custom_groups(call: ServiceCall) -> ServiceResponse:
 
 
 async def _remove_custom_groups(call: ServiceCall) -> ServiceResponse:
+    await _require_admin(call)
     runtime = _runtime(call)
     names: list[str] = call.data[ATTR_NAMES]
     if not names:
@@ -317,7 +318,6 @@ async def _remove_custom_groups(call: ServiceCall) -> ServiceResponse:
             count=str(len(unique)),
             max=str(MAX_CUSTOM_GROUPS),
         )
-    await _require_admin(call)
     result = await async_call(runtime.async_remove_custom_groups(unique))
     return {"result": result}
 
@@ -333,11 +333,11 @@ async def _refresh(call: ServiceCall) -> ServiceResponse:
 
 
 async def _userdata_write(call: ServiceCall, operation: str) -> ServiceResponse:
+    await _require_admin(call)
     runtime = _runtime(call)
     data: dict[str, str] = call.data[ATTR_DATA]
     keys = _userdata_keys(list(data), ATTR_DATA)
     values = dict(zip(keys, data.values(), strict=True))
-    await _require_admin(call)
     result = await async_call(runtime.async_userdata(operation, values))
     return {"result": result}
 
@@ -351,14 +351,15 @@ async def _userdata_update(call: ServiceCall) -> ServiceResponse:
 
 
 async def _userdata_delete(call: ServiceCall) -> ServiceResponse:
+    await _require_admin(call)
     runtime = _runtime(call)
     keys = list(dict.fromkeys(_userdata_keys(call.data[ATTR_KEYS], ATTR_KEYS)))
-    await _require_admin(call)
     result = await async_call(runtime.async_userdata("delete", keys))
     return {"result": result}
 
 
 async def _userdata_set_interest(call: ServiceCall) -> ServiceResponse:
+    await _require_admin(call)
     runtime = _runtime(call)
     interval = _interval(call.data.get(ATTR_INTERVAL), ATTR_INTERVAL)
     interest = _interest(call.data.get(ATTR_INTEREST), "userdata", ATTR_INTEREST)
@@ -366,7 +367,6 @@ async def _userdata_set_interest(call: ServiceCall) -> ServiceResponse:
         for key in interest:
             _userdata_key(key, ATTR_INTEREST)
     _settings(interval, interest, ATTR_INTERVAL)
-    await _require_admin(call)
     result = await async_call(runtime.async_set_group("userdata", interval, interest))
     return {"result": result}
 

@@ -173,3 +173,37 @@ async def test_a_custom_group_with_aliases_feeds_the_entities(
             }
         ]
     }
+
+
+async def test_a_burst_of_changes_respects_the_gateways_pacing(
+    hass: HomeAssistant,
+    mqtt_entry: MockConfigEntry,
+    simulator: Simulator,
+    observer: Observer,
+) -> None:
+    """The simulator answers device_busy inside 5 s: it never has to."""
+    await _setup(hass)
+    do1, do3 = "switch.vg_e2e_digital_output_1", "switch.vg_e2e_digital_output_3"
+    await wait_for(lambda: _state(hass, do3) == "off", what="DO3 off")
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": do1}, blocking=True
+    )
+    second = hass.async_create_task(
+        hass.services.async_call("switch", "turn_on", {"entity_id": do3}, blocking=True)
+    )
+    third = hass.async_create_task(
+        hass.services.async_call(
+            "switch", "turn_off", {"entity_id": do1}, blocking=True
+        )
+    )
+    await second
+    await third
+    requests = [payload for _, payload in observer.on(BASE + "io/control")]
+    assert [
+        {k: v for k, v in request.items() if k != "client_token"}
+        for request in requests
+    ] == [{"io.DO1": 1}, {"io.DO1": 0, "io.DO3": 1}]
+    answers = [payload for _, payload in observer.on(BASE + "io/control/resp")]
+    assert all("error" not in answer for answer in answers)
+    assert _state(hass, do1) == "off"
+    assert _state(hass, do3) == "on"
