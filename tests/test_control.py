@@ -24,7 +24,7 @@ from homeassistant.const import (
     STATE_UNKNOWN,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -32,8 +32,19 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
+from custom_components.flexapi import (
+    select as select_platform,
+    switch as switch_platform,
+)
 from custom_components.flexapi.const import REQUEST_TIMEOUT
 from custom_components.flexapi.control import APP_POLL_INTERVAL, IO_GATHER, IO_SPACING
+from custom_components.flexapi.helpers import home_assistant_error
+from custom_components.flexapi.protocol.errors import (
+    FlexApiError,
+    FlexApiResponseError,
+    FlexApiTimeoutError,
+    FlexApiValueError,
+)
 from custom_components.flexapi.runtime import FlexApiRuntime
 
 from .conftest import FlexApiDevice
@@ -625,3 +636,56 @@ async def test_modes_are_polled_every_five_minutes(
     await read_modes(hass, mqtt_mock, {"app.wifi_mode_2g": 1, "app.wifi_mode_5g": 1})
     assert state(hass, WIFI_2G).state == "sta"
     assert state(hass, WIFI_5G).state == "sta"
+
+
+# -- error mapping and entry kinds ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("error", "keys", "kind", "translation_key"),
+    [
+        (FlexApiValueError("bad"), (), ServiceValidationError, "invalid_request"),
+        (FlexApiError("boom"), (), HomeAssistantError, "request_failed"),
+        (FlexApiTimeoutError("late"), (), HomeAssistantError, "no_response"),
+        (
+            FlexApiResponseError("not_support"),
+            ("io.DI2_pullup",),
+            HomeAssistantError,
+            "di_pullup_not_supported",
+        ),
+        (
+            FlexApiResponseError("not_support"),
+            ("io.DO2",),
+            HomeAssistantError,
+            "gateway_not_support",
+        ),
+    ],
+)
+def test_protocol_errors_map_to_translated_errors(
+    error: Exception, keys: tuple[str, ...], kind: type, translation_key: str
+) -> None:
+    mapped = home_assistant_error(error, keys)  # type: ignore[arg-type]
+    assert type(mapped) is kind
+    assert mapped.translation_key == translation_key
+
+
+async def test_requests_after_unload_fail(
+    hass: HomeAssistant, flexapi_entry: MockConfigEntry
+) -> None:
+    runtime: FlexApiRuntime = flexapi_entry.runtime_data
+    control = runtime.control
+    assert await hass.config_entries.async_unload(flexapi_entry.entry_id)
+    with pytest.raises(FlexApiError, match="unloaded"):
+        await control.io.async_submit({"io.DO1": 1})
+
+
+@pytest.mark.parametrize("platform", [switch_platform, select_platform])
+async def test_entries_of_other_kinds_get_no_gateway_entities(
+    hass: HomeAssistant, platform: Any
+) -> None:
+    """A Bimetri entry's runtime is no gateway: these platforms add nothing."""
+    entry = MockConfigEntry(domain="flexapi")
+    entry.runtime_data = object()
+    added: list[Any] = []
+    await platform.async_setup_entry(hass, entry, added.extend)
+    assert added == []
