@@ -85,7 +85,7 @@ def not_applied(wanted: Mapping[str, int], result: Any) -> list[str]:
     missing = []
     for key, value in wanted.items():
         confirmed = echoed.get(key)
-        if confirmed is None or int(confirmed) != value:
+        if confirmed is None or confirmed != value:  # True == 1
             missing.append(key)
     return missing
 
