@@ -685,6 +685,9 @@ def test_services_yaml_matches_the_actions() -> None:
         assert strings[name]["description"], name
         for field, field_spec in fields.items():
             selector.validate_selector(field_spec["selector"])
+            if (choice := field_spec["selector"].get("select")) is not None:
+                labels = load_strings()["selector"][choice["translation_key"]]
+                assert set(choice["options"]) == set(labels["options"]), field
             texts = strings[name]["fields"][field]
             assert texts["name"], f"{name}.{field}"
             assert texts["description"], f"{name}.{field}"
