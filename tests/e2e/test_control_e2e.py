@@ -2,19 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.flexapi.const import CONF_CLIENT_ID, CONF_PREFIX, DOMAIN
-from simulator import Simulator
+from simulator import Simulator, SimulatorConfig
+from simulator.broker import Mosquitto
 
 from .conftest import CLIENT_ID, Observer, wait_for
 
 BASE = f"v1/{CLIENT_ID}/"
+
+
+@pytest.fixture(params=[False, True], ids=["io.DO2", "io.D02"])
+def spelled_simulator(
+    request: pytest.FixtureRequest, broker: Mosquitto
+) -> Generator[Simulator]:
+    """A simulated gateway spelling its outputs with a letter O or a digit zero."""
+    sim = Simulator(
+        SimulatorConfig(
+            host=broker.host,
+            port=broker.port,
+            client_id=CLIENT_ID,
+            seed=7,
+            time_scale=0.2,
+            digit_zero_do=request.param,
+        )
+    )
+    sim.start()
+    yield sim
+    sim.stop()
 
 
 async def _setup(hass: HomeAssistant) -> MockConfigEntry:
@@ -43,9 +66,11 @@ def _last(observer: Observer, topic: str) -> Any:
 async def test_toggling_do2_is_confirmed_by_io_info(
     hass: HomeAssistant,
     mqtt_entry: MockConfigEntry,
-    simulator: Simulator,
+    spelled_simulator: Simulator,
     observer: Observer,
 ) -> None:
+    simulator = spelled_simulator
+    key = "io.D02" if simulator.config.digit_zero_do else "io.DO2"
     await _setup(hass)
     entity_id = "switch.vg_e2e_digital_output_2"
     await wait_for(lambda: _state(hass, entity_id) == "off", what="DO2 off")
@@ -55,13 +80,13 @@ async def test_toggling_do2_is_confirmed_by_io_info(
     # The action returned once the gateway's answer confirmed it.
     assert _state(hass, entity_id) == "on"
     ((_, request),) = observer.on(BASE + "io/control")
-    assert {k: v for k, v in request.items() if k != "client_token"} == {"io.DO2": 1}
+    assert {k: v for k, v in request.items() if k != "client_token"} == {key: 1}
     sent = len(observer.on(BASE + "io/info"))
     # The gateway's own next upload says the same.
     await wait_for(
         lambda: (
             len(observer.on(BASE + "io/info")) > sent
-            and _last(observer, BASE + "io/info").get("io.DO2") == 1
+            and _last(observer, BASE + "io/info").get(key) == 1
         ),
         what="io/info with DO2 on",
     )
