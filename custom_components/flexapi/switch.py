@@ -55,6 +55,8 @@ class FlexApiSwitch(FlexApiEntity, SwitchEntity):
     """A digital output or pull-up of the gateway."""
 
     entity_description: FlexApiSwitchEntityDescription
+    # Transient: not worth a row in the recorder each time a command waits.
+    _unrecorded_attributes = frozenset({ATTR_PENDING})
 
     @property
     def is_on(self) -> bool | None:
