@@ -765,8 +765,9 @@ def _cellular() -> list[Parameter]:
             entity_category=DIAG,
             enabled_default=False,
         ),
-        _p("modem1.lac", g, "Location area code", STR, **diag_off),
-        _p("modem1.cell_id", g, "Cell ID", STR, **diag_off),
+        # The serving cell locates the gateway: personal like a position.
+        _p("modem1.lac", g, "Location area code", STR, sensitive=True, **diag_off),
+        _p("modem1.cell_id", g, "Cell ID", STR, sensitive=True, **diag_off),
         _p(
             "modem1.rssi",
             g,
