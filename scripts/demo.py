@@ -383,8 +383,10 @@ def main() -> int:
             demo.interrupted = True
             raise KeyboardInterrupt
 
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
+    # The children run in their own session: closing the terminal (SIGHUP)
+    # must stop them through the demo too.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _stop)
 
     def setup() -> None:
         demo.start()
