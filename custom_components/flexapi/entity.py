@@ -155,10 +155,10 @@ def async_setup_dynamic_entities(
             if entity.entity_description.keys[0] not in gone:
                 continue
             del added[unique_id]
+            # Every entity has a unique id, so a registry entry; removing
+            # that removes the entity from Home Assistant too.
             if (entity_id := entity.entity_id) and registry.async_get(entity_id):
-                registry.async_remove(entity_id)  # removes the entity too
-            elif entity.hass is not None:
-                runtime.hass.async_create_task(entity.async_remove())
+                registry.async_remove(entity_id)
 
     prefix = f"{runtime.client_id}_"
     domain = entity_platform.async_get_current_platform().domain
