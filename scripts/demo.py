@@ -17,7 +17,7 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Any
+from typing import Any, Protocol
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -58,17 +58,61 @@ logger:
 """
 
 
+class Broker(Protocol):
+    """What the demo needs of its MQTT broker."""
+
+    port: int
+
+    def start(self) -> None:
+        """Start it."""
+
+    def stop(self) -> None:
+        """Stop it."""
+
+
+class Process(Protocol):
+    """What the demo needs of a child process (``subprocess.Popen``)."""
+
+    args: Any
+    returncode: int | None
+
+    def poll(self) -> int | None:
+        """Exit code, ``None`` while running."""
+
+    def send_signal(self, sig: int) -> None:
+        """Send a signal."""
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Wait for the exit."""
+
+    def kill(self) -> None:
+        """Kill it."""
+
+
+class ChildExited(RuntimeError):
+    """A child process ended on its own."""
+
+    def __init__(self, name: str, code: int | None) -> None:
+        """Name the child and its exit code."""
+        self.name = name
+        self.code = code
+        super().__init__(f"{name} exited with {code}; see the logs in {DEMO}")
+
+
 class Demo:
     """The processes of one demo run."""
 
-    def __init__(self, ha_port: int, count: int) -> None:
+    def __init__(self, ha_port: int, count: int, broker: Broker | None = None) -> None:
         """Nothing runs yet."""
         self.ha_port = ha_port
         self.count = count
         self.base = f"http://127.0.0.1:{ha_port}"
-        self.broker = Mosquitto()
-        self.processes: list[subprocess.Popen[bytes]] = []
+        self.broker: Broker = broker if broker is not None else Mosquitto()
+        #: name -> child process, in start order.
+        self.processes: dict[str, Process] = {}
         self.token = ""
+        #: Set once the user asked to stop (Ctrl-C, SIGTERM).
+        self.interrupted = False
 
     # -- processes -----------------------------------------------------------
 
@@ -110,36 +154,39 @@ class Demo:
 
     def _spawn(self, name: str, argv: list[str]) -> None:
         log = (DEMO / f"{name}.log").open("wb")
-        self.processes.append(
-            subprocess.Popen(
-                argv,
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
+        self.processes[name] = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            # Ctrl-C in the terminal reaches the demo only; it stops the
+            # children itself, in order, and knows they did not fail.
+            start_new_session=True,
         )
 
-    def stop(self) -> None:
-        """Stop everything this run started."""
-        for process in reversed(self.processes):
+    def stop(self) -> list[str]:
+        """Stop everything this run started; return what was stopped."""
+        stopped = []
+        for process in reversed(self.processes.values()):
             if process.poll() is None:
                 process.send_signal(signal.SIGINT)
-        for process in reversed(self.processes):
+        for name, process in reversed(self.processes.items()):
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait(timeout=5)
+            stopped.append(name)
         self.broker.stop()
+        stopped.append("mosquitto")
+        return stopped
 
     def check_alive(self) -> None:
-        """Fail loudly if a child died."""
-        for process in self.processes:
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"{process.args[0]} exited with {process.returncode}; "
-                    f"see the logs in {DEMO}"
-                )
+        """Raise :class:`ChildExited` if a child ended."""
+        for name, process in self.processes.items():
+            if (code := process.poll()) is not None:
+                raise ChildExited(name, code)
 
     # -- HTTP ----------------------------------------------------------------
 
@@ -279,6 +326,42 @@ class Demo:
         return []
 
 
+def supervise(demo: Demo, setup: Any, *, poll_seconds: float = 1.0) -> int:
+    """Run ``setup``, then watch the children until a stop; the exit code.
+
+    A stop the user asked for (Ctrl-C, SIGTERM) is no failure, even when a
+    child ended first; only a child that ended on its own, or a setup step
+    that raised, is reported as "demo failed".
+    """
+    code = 0
+    try:
+        setup()
+        # The flag too: a Ctrl-C that some library swallowed still stops.
+        while not demo.interrupted:
+            demo.check_alive()
+            time.sleep(poll_seconds)
+    except KeyboardInterrupt:
+        demo.interrupted = True
+    except ChildExited as err:
+        if not demo.interrupted:
+            print(f"demo failed: {err}", file=sys.stderr)
+            code = 1
+    except Exception as err:  # any setup failure ends the demo
+        print(f"demo failed: {err}", file=sys.stderr)
+        code = 1
+    if demo.interrupted:
+        print("\n== stopping")
+    # A second Ctrl-C must not cut the orderly stop short.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        stopped = demo.stop()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if code == 0:
+        print(f"== everything stopped ({', '.join(stopped)})")
+    return code
+
+
 def main() -> int:
     """Run until Ctrl-C."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -294,15 +377,18 @@ def main() -> int:
         )
         return 1
     demo = Demo(args.port, args.count)
-    stopping = False
 
     def _stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-        raise KeyboardInterrupt
+        if not demo.interrupted:
+            demo.interrupted = True
+            raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, _stop)
-    try:
+    # The children run in their own session: closing the terminal (SIGHUP)
+    # must stop them through the demo too.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _stop)
+
+    def setup() -> None:
         demo.start()
         demo.wait_for_http()
         demo.onboard()
@@ -323,17 +409,8 @@ def main() -> int:
         print(f" Logs:            {DEMO}/*.log")
         print(" Ctrl-C stops everything.")
         print("=" * 64)
-        while True:
-            demo.check_alive()
-            time.sleep(1)
-    except KeyboardInterrupt:
-        print("\n== stopping")
-        return 0
-    except Exception as err:
-        print(f"demo failed: {err}", file=sys.stderr)
-        return 1
-    finally:
-        demo.stop()
+
+    return supervise(demo, setup)
 
 
 if __name__ == "__main__":

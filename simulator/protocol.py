@@ -9,7 +9,7 @@ type JsonScalar = str | int | float | bool | None
 type JsonValue = JsonScalar | list[JsonValue] | dict[str, JsonValue]
 type JsonObject = dict[str, JsonValue]
 
-# Limits (FlexAPI reference §2.3 and PROTOCOL_NOTES).
+# Limits (FlexAPI reference §2.3; see docs/protocol.md).
 SETTINGS_MIN_GAP_S: Final = 1.0
 CONTROL_MIN_GAP_S: Final = 5.0
 RATE_SLACK_S: Final = 0.05

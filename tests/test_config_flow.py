@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Generator
+import json
+from pathlib import Path
 from typing import Any
 from unittest.mock import AsyncMock, patch
 
@@ -61,15 +63,36 @@ SYSINFO = {
 }
 
 
-def discovery(topic: str = "v1/VG1/summary/info") -> MqttServiceInfo:
+#: The topic filters manifest.json subscribes discovery to.
+MANIFEST_MQTT: list[str] = json.loads(
+    (Path(__file__).parents[1] / "custom_components/flexapi/manifest.json").read_text()
+)["mqtt"]
+CELLULAR_INFO = "v1/VG1/cellular1/info"
+USERDATA_INFO = "v1/VG1/userdata/info"
+
+
+def discovery(
+    topic: str = CELLULAR_INFO, payload: str | bytes = '{"modem1.rssi": -95}'
+) -> MqttServiceInfo:
     """What MQTT discovery hands the flow for a message on ``topic``."""
+    [subscribed] = [f for f in MANIFEST_MQTT if mqtt_util_matches(f, topic)] or [
+        "v1/+/cellular1/info"
+    ]
     return MqttServiceInfo(
         topic=topic,
-        payload='{"gnss.fix": 3}',
+        payload=payload,
         qos=0,
         retain=False,
-        subscribed_topic="v1/+/summary/info",
+        subscribed_topic=subscribed,
         timestamp=0,
+    )
+
+
+def mqtt_util_matches(topic_filter: str, topic: str) -> bool:
+    """Whether ``topic`` matches a one-level-wildcard ``topic_filter``."""
+    levels, parts = topic_filter.split("/"), topic.split("/")
+    return len(levels) == len(parts) and all(
+        level in ("+", part) for level, part in zip(levels, parts, strict=True)
     )
 
 
@@ -102,10 +125,14 @@ def setup_entry() -> Generator[AsyncMock]:
         yield mock
 
 
-async def start_discovery(hass: HomeAssistant, topic: str = "v1/VG1/summary/info"):
+async def start_discovery(
+    hass: HomeAssistant,
+    topic: str = CELLULAR_INFO,
+    payload: str | bytes = '{"modem1.rssi": -95}',
+):
     """Start an MQTT discovery flow."""
     return await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_MQTT}, data=discovery(topic)
+        DOMAIN, context={"source": SOURCE_MQTT}, data=discovery(topic, payload)
     )
 
 
@@ -173,13 +200,40 @@ async def test_discovery_confirm_creates_entry(
     setup_entry.assert_awaited_once()
 
 
-async def test_discovery_of_a_prefixed_topic_keeps_the_prefix(
-    hass: HomeAssistant, probe: AsyncMock, setup_entry: AsyncMock
+def test_discovery_tests_feed_the_manifest_topics() -> None:
+    """Discovery only ever sees what manifest.json subscribes to."""
+    assert all(
+        mqtt_util_matches(f, t)
+        for f, t in zip(MANIFEST_MQTT, [CELLULAR_INFO, USERDATA_INFO], strict=True)
+    )
+
+
+@pytest.mark.parametrize("topic", [CELLULAR_INFO, USERDATA_INFO])
+async def test_discovery_of_each_manifest_topic_starts_a_flow(
+    hass: HomeAssistant, probe: AsyncMock, setup_entry: AsyncMock, topic: str
 ) -> None:
-    result = await start_discovery(hass, "fleet/site1/v1/VG9/io/info")
-    assert probe.call_args.args[1] == Topics("VG9", "fleet/site1/")
+    result = await start_discovery(hass, topic, '{"userdata.fleet": "north"}')
+    assert result["step_id"] == "confirm"
+    assert probe.call_args.args[1] == Topics("VG1")
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
-    assert result["data"] == {CONF_CLIENT_ID: "VG9", CONF_PREFIX: "fleet/site1/"}
+    assert result["data"] == {CONF_CLIENT_ID: "VG1", CONF_PREFIX: ""}
+
+
+@pytest.mark.parametrize("payload", ["", b""])
+async def test_discovery_of_an_empty_payload_aborts_without_probing(
+    hass: HomeAssistant, probe: AsyncMock, payload: str | bytes
+) -> None:
+    """A cleared retained message is no gateway speaking."""
+    entry = make_entry("VG2", prefix="fleet/")
+    entry.add_to_hass(hass)
+    for topic in (CELLULAR_INFO, "v1/VG2/userdata/info"):
+        result = await start_discovery(hass, topic, payload)
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "invalid_discovery_info"
+    probe.assert_not_called()
+    assert not hass.config_entries.flow.async_progress()
+    # Nor does it move a configured gateway's entry.
+    assert entry.data[CONF_PREFIX] == "fleet/"
 
 
 @pytest.mark.parametrize("source", [SOURCE_USER, SOURCE_IGNORE])
@@ -196,10 +250,10 @@ async def test_discovery_of_known_or_ignored_gateway_aborts(
 async def test_second_discovery_of_a_gateway_aborts(
     hass: HomeAssistant, probe: AsyncMock
 ) -> None:
-    """summary/info, io/info and cellular1/info all start discovery."""
-    first = await start_discovery(hass, "v1/VG1/summary/info")
+    """cellular1/info and userdata/info both start discovery."""
+    first = await start_discovery(hass, CELLULAR_INFO)
     assert first["type"] is FlowResultType.FORM
-    result = await start_discovery(hass, "v1/VG1/cellular1/info")
+    result = await start_discovery(hass, USERDATA_INFO)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_in_progress"
     assert probe.call_count == 1
@@ -207,7 +261,7 @@ async def test_second_discovery_of_a_gateway_aborts(
 
 @pytest.mark.parametrize(
     "topic",
-    ["v1/VG1/summary", "foo/bar/baz", "v1//summary/info", "v1/VG1/summary/data"],
+    ["v1/VG1/cellular1", "foo/bar/baz", "v1//cellular1/info", "v1/VG1/userdata/data"],
 )
 async def test_discovery_of_invalid_topic_aborts(
     hass: HomeAssistant, probe: AsyncMock, topic: str
@@ -327,7 +381,7 @@ async def test_user_lists_heard_and_discovered_gateways(
 ) -> None:
     make_entry("VG3").add_to_hass(hass)
     make_entry("VG5", source=SOURCE_IGNORE).add_to_hass(hass)
-    await start_discovery(hass, "v1/VG4/summary/info")  # waits for confirmation
+    await start_discovery(hass, "v1/VG4/cellular1/info")  # waits for confirmation
     await start_user(hass)  # another user flow, at its manual step
     listen.return_value = {"VG1": "", "VG2": "fleet/", "VG3": "", "VG5": ""}
 
@@ -360,7 +414,7 @@ async def test_user_picks_a_discovered_gateway(
     setup_entry: AsyncMock,
 ) -> None:
     """Picking a gateway whose discovery waits for confirmation replaces it."""
-    await start_discovery(hass, "v1/VG4/summary/info")
+    await start_discovery(hass, "v1/VG4/cellular1/info")
     result = await start_user(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_CLIENT_ID: "VG4"}
@@ -590,9 +644,31 @@ async def test_reconfigure_changes_prefix_and_reloads(
     assert "fleet/v1/VG1/+/info" in topics
     assert "v1/VG1/+/info" not in topics
 
-    # The form shows the current prefix as default.
+    # The form suggests the current prefix; it is no default.
     result = await loaded_entry.start_reconfigure_flow(hass)
-    assert result["data_schema"]({}) == {CONF_PREFIX: "fleet/"}
+    [field] = result["data_schema"].schema
+    assert field.description == {"suggested_value": "fleet/"}
+    assert result["data_schema"]({}) == {}
+
+
+async def test_reconfigure_can_clear_the_prefix(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, no_initial_requests: None
+) -> None:
+    """An emptied optional field is left out by the frontend: that clears it."""
+    entry = make_entry("VG1", prefix="fleet/")
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await settle(hass)
+    assert entry.data == {CONF_CLIENT_ID: "VG1", CONF_PREFIX: ""}
+    assert entry.runtime_data.topics.base == "v1/VG1/"
+    assert "v1/VG1/+/info" in subscribed_topics(mqtt_mock)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
 
 
 async def test_options_flow_saves_options(

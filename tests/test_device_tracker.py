@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from homeassistant.const import STATE_NOT_HOME, STATE_UNKNOWN
+from homeassistant.components.mqtt import MQTT_CONNECTION_STATE
+from homeassistant.const import STATE_NOT_HOME, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.json import json_bytes
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -77,6 +79,9 @@ async def test_added_with_the_first_latitude(
     "no_fix",
     [
         {"gnss.fix": 0, "gnss.latitude": 10.0, "gnss.longitude": 20.0},
+        # A.1: 5 is "Time Only", a fix without a position.
+        {"gnss.fix": 5, "gnss.latitude": 10.0, "gnss.longitude": 20.0},
+        {"gnss.fix": "5", "gnss.latitude": 10.0, "gnss.longitude": 20.0},
         {"gnss.fix": 3, "gnss.latitude": 0.0, "gnss.longitude": 0.0},
         {"gnss.latitude": 0, "gnss.longitude": 0},
         {"gnss.latitude": None, "gnss.longitude": None},
@@ -84,6 +89,9 @@ async def test_added_with_the_first_latitude(
         {"gnss.latitude": 95.0, "gnss.longitude": 20.0},
         {"gnss.latitude": 10.0, "gnss.longitude": -181.0},
     ],
+    ids=lambda no_fix: ",".join(
+        f"{k.removeprefix('gnss.')}={v!r}" for k, v in no_fix.items()
+    ),
 )
 async def test_no_fix_keeps_last_position(
     hass: HomeAssistant,
@@ -212,3 +220,40 @@ async def test_absurd_numbers_never_reach_the_state(
     assert "satellites" not in state.attributes
     assert "altitude" not in state.attributes
     json_bytes(state.as_dict())  # what the recorder and restore state do
+
+
+async def test_parked_vehicle_keeps_its_restored_position_available(
+    hass: HomeAssistant,
+    flexapi_config_entry: MockConfigEntry,
+    setup_flexapi: Callable[[], Awaitable[MockConfigEntry]],
+    gateway: FlexApiDevice,
+) -> None:
+    """Silence is no reason to hide the last position; only MQTT being down is."""
+    restore(hass, flexapi_config_entry, latitude=40.5, longitude=116.5, gps_accuracy=4)
+    await setup_flexapi()
+    for _ in range(24):  # two minutes of staleness checks, far past the window
+        await gateway.advance(5)
+    assert flexapi_config_entry.runtime_data.stale >= {"gnss"}
+    state = hass.states.get(TRACKER)
+    assert state.state == STATE_NOT_HOME
+    assert position(hass) == (40.5, 116.5, 4)
+
+    async_dispatcher_send(hass, MQTT_CONNECTION_STATE, False)
+    await hass.async_block_till_done()
+    assert hass.states.get(TRACKER).state == STATE_UNAVAILABLE
+    async_dispatcher_send(hass, MQTT_CONNECTION_STATE, True)
+    await hass.async_block_till_done()
+    assert position(hass) == (40.5, 116.5, 4)
+    assert hass.states.get(TRACKER).state == STATE_NOT_HOME
+
+
+async def test_live_tracker_stays_available_when_gnss_goes_quiet(
+    hass: HomeAssistant, flexapi_entry: MockConfigEntry, gateway: FlexApiDevice
+) -> None:
+    """The vehicle parks and its gateway stops uploading: the position stays."""
+    await gateway.info("gnss", FIX)
+    for _ in range(12):
+        await gateway.advance(5)
+    assert "gnss" in flexapi_entry.runtime_data.stale
+    assert hass.states.get(TRACKER).state == STATE_NOT_HOME
+    assert position(hass) == (40.232213, 116.34366, 1)

@@ -89,3 +89,92 @@ async def test_diagnostics_list_unmapped_keys_without_values(
     assert "00:18:05:10:99:66" not in text
     assert diagnostics["values"]["sysinfo.lan_mac"] == REDACTED
     assert diagnostics["values"]["sysinfo.model_name"] == "VG710"
+
+
+JWT = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
+    ".eyJzdWIiOiJmbGVldC03IiwiaWF0IjoxNzAwMDAwMDAwfQ"
+    ".SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+)
+
+
+async def test_diagnostics_leak_no_userdata_jwt_or_position(
+    hass: HomeAssistant,
+    flexapi_entry: MockConfigEntry,
+    gateway: FlexApiDevice,
+) -> None:
+    """Userdata values, positions (also aliased or unknown) never appear."""
+    runtime = flexapi_entry.runtime_data
+    # Start-up: sysinfo, app, then a custom group that aliases a position
+    # and a userdata key (§4.1.2).
+    await gateway.answer("sysinfo/refresh", {})
+    await gateway.advance(1.2)
+    await gateway.answer("app/refresh", {})
+    await gateway.advance(1.2)
+    await gateway.answer(
+        "group/get",
+        [
+            {
+                "group_name": "trip",
+                "interval": 10,
+                "interest": {
+                    "gnss.latitude": "la",
+                    "gnss.longitude": "lo",
+                    "userdata.jwt": "tok",
+                },
+            }
+        ],
+    )
+    await gateway.info("userdata", {"userdata.jwt": JWT, "userdata.driver": "Ann"})
+    await gateway.info("trip", {"la": 48.858370, "lo": 2.294481, "tok": JWT})
+    await gateway.info(
+        "cellular1",
+        {
+            "modem1.imei": "862104021247207",
+            "modem1.imsi": "460013231603009",
+            "modem1.iccid": "89860117851014783461",
+            "modem1.phone_num": "+33612345678",
+            "modem1.lac": "5A2F",
+            "modem1.cell_id": "0C1D2E3F",
+        },
+    )
+    await gateway.send(
+        "event/notice",
+        {
+            "starts_at": 1700000000,
+            "status": "raise",
+            "type": "GEOFENCE",
+            "level": 2,
+            "gnss.latitude": 48.858371,
+            "gnss.longitude": 2.294482,
+            "gnss.altitude": 35.5,
+            "position": "48.858372,2.294483",  # a key no catalog row explains
+            "userdata.jwt": JWT,
+        },
+    )
+    assert runtime.store.get("userdata.jwt") == JWT  # it was stored
+
+    diagnostics = await async_get_config_entry_diagnostics(hass, flexapi_entry)
+    text = json.dumps(diagnostics)
+    for part in JWT.split("."):
+        assert part not in text
+    for secret in (
+        "Ann",
+        "48.8583",
+        "2.29448",
+        "862104021247207",
+        "460013231603009",
+        "89860117851014783461",
+        "33612345678",
+        "5A2F",
+        "0C1D2E3F",
+    ):
+        assert secret not in text, secret
+    values = diagnostics["values"]
+    assert values["userdata.jwt"] == values["userdata.driver"] == REDACTED
+    assert values["gnss.latitude"] == values["gnss.longitude"] == REDACTED
+    event = diagnostics["recent_events"][0]
+    assert event["type"] == "GEOFENCE"
+    assert set(event["data"].values()) == {REDACTED}
+    # The alias map stays readable: it names keys, never values.
+    assert diagnostics["custom_groups"]["trip"]["interest"]["userdata.jwt"] == "tok"

@@ -9,15 +9,19 @@ from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.flexapi.const import DOMAIN
 from custom_components.flexapi.entity import FlexApiEntity
+from custom_components.flexapi.protocol.errors import FlexApiNotAppliedError
 from custom_components.flexapi.runtime import FlexApiRuntime
 from tests.conftest import CLIENT_ID, FlexApiDevice
+from tests.helpers import settle, start
 from tests.protocol.spec_examples import CUSTOM_GROUPS
 
 #: §4.1.2: custom groups and their aliases.
@@ -146,13 +150,44 @@ async def test_entities_persist_across_reload(
         assert state.state != STATE_UNAVAILABLE, entity_id
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_every_registered_entity_is_live_again_before_data(
+    hass: HomeAssistant,
+    flexapi_entry: MockConfigEntry,
+    gateway: FlexApiDevice,
+    spec_examples: dict[str, dict[str, Any]],
+) -> None:
+    """After a reload (or restart) every entity is back before any data.
+
+    Also those whose unique id names no store key: GNSS date/time
+    (``gnss.datetime``) and the 1-Wire bus (``1-wire.connected``). Only the
+    1-Wire probes, named from their data, wait for it.
+    """
+    await gateway.info_all(spec_examples)
+    before = entity_ids(hass, flexapi_entry)
+    assert {"sensor.vg1_gnss_time", "binary_sensor.vg1_1_wire_bus"} <= before
+    assert await hass.config_entries.async_reload(flexapi_entry.entry_id)
+    await hass.async_block_till_done()
+    ghosts = {
+        entity_id
+        for entity_id in before
+        if hass.states.get(entity_id).attributes.get("restored")
+    }
+    assert ghosts == {
+        "sensor.vg1_temperature_inside",
+        "sensor.vg1_temperature_outside",
+    }
+
+
 ENTITIES_BY_GROUP = {
-    "gnss": ["sensor.vg1_gnss_fix", "device_tracker.vg1_location"],
+    "gnss": ["sensor.vg1_gnss_fix"],
     "obd": ["sensor.vg1_vehicle_speed"],
     "io": ["binary_sensor.vg1_digital_input_1"],
     "cellular1": ["sensor.vg1_signal_level"],
     "sysinfo": ["sensor.vg1_firmware"],
-    "event": ["event.vg1_notice"],
+    # Available while MQTT is: no upload interval (events) or a last value
+    # that stays true while the gateway is parked (the tracker).
+    "mqtt": ["event.vg1_notice", "device_tracker.vg1_location"],
 }
 
 
@@ -186,7 +221,8 @@ async def test_silent_groups_become_unavailable(
         await gateway.advance(5)
     assert available(hass) == everything
     await gateway.advance(5)
-    # cellular1 uploads every 30 s: its window is longer.
+    # cellular1 uploads every 30 s: its window is longer. The tracker keeps
+    # its last position available, as the event entity stays available.
     cellular_ok = window + 5 <= 3 * window
     assert available(hass) == {
         **everything,
@@ -369,3 +405,171 @@ async def test_registered_entities_come_back_before_data(
     await gateway.info("1-wire", spec_examples["1-wire"])
     assert hass.states.get("sensor.vg1_temperature_inside").state == "24.56"
     assert "restored" not in hass.states.get("sensor.vg1_temperature_inside").attributes
+
+
+# -- removal -----------------------------------------------------------------------
+
+
+USERDATA_SET = "userdata/set"
+
+
+async def delete_userdata(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    gateway: FlexApiDevice,
+    keys: list[str],
+    deleted: Any,
+) -> Any:
+    """Delete userdata keys through the runtime; the gateway answers ``deleted``."""
+    future = start(runtime(entry).async_userdata("delete", keys))
+    await gateway.advance(1.2)  # past the start-up request's spacing
+    await gateway.answer(USERDATA_SET, {"deleted": deleted})
+    await settle(hass)
+    return future
+
+
+@pytest.mark.usefixtures("no_initial_requests")
+async def test_deleted_userdata_key_leaves_the_entity_registry(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    flexapi_entry: MockConfigEntry,
+    gateway: FlexApiDevice,
+) -> None:
+    """A key deleted through the integration takes its entity away for good."""
+    await gateway.info(
+        "userdata", {"userdata.serial_number": "SN0125", "userdata.fleet": "north"}
+    )
+    serial = "sensor.vg1_user_data_serial_number"
+    assert hass.states.get(serial).state == "SN0125"
+
+    future = await delete_userdata(
+        hass,
+        flexapi_entry,
+        gateway,
+        ["userdata.serial_number"],
+        {"userdata.serial_number": "serial_number"},
+    )
+    future.result()
+    assert entity_registry.async_get(serial) is None
+    assert hass.states.get(serial) is None
+    assert "userdata.serial_number" not in runtime(flexapi_entry).store.values
+    assert hass.states.get("sensor.vg1_user_data_fleet").state == "north"
+
+    # Not recreated at the next setup, and back as a new entity if re-inserted.
+    assert await hass.config_entries.async_reload(flexapi_entry.entry_id)
+    await hass.async_block_till_done()
+    assert entity_registry.async_get(serial) is None
+    assert hass.states.get("sensor.vg1_user_data_fleet") is not None
+    await gateway.info("userdata", {"userdata.serial_number": "SN0999"})
+    assert hass.states.get(serial).state == "SN0999"
+
+
+@pytest.mark.usefixtures("no_initial_requests")
+async def test_deleting_a_restored_userdata_entity(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    flexapi_entry: MockConfigEntry,
+    gateway: FlexApiDevice,
+) -> None:
+    """After a restart the entity is back before its key: deletion still works."""
+    await gateway.info("userdata", {"userdata.serial_number": "SN0125"})
+    assert await hass.config_entries.async_reload(flexapi_entry.entry_id)
+    await hass.async_block_till_done()
+    serial = "sensor.vg1_user_data_serial_number"
+    assert hass.states.get(serial).state == "unknown"
+    future = await delete_userdata(
+        hass,
+        flexapi_entry,
+        gateway,
+        ["userdata.serial_number"],
+        {"userdata.serial_number": "serial_number"},
+    )
+    future.result()
+    assert entity_registry.async_get(serial) is None
+
+
+@pytest.mark.usefixtures("no_initial_requests")
+@pytest.mark.parametrize("deleted", [{}, None, {"userdata.other": "other"}])
+async def test_unconfirmed_userdata_deletion_keeps_the_entity(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    flexapi_entry: MockConfigEntry,
+    gateway: FlexApiDevice,
+    deleted: Any,
+) -> None:
+    """The gateway's ``deleted`` echo decides, not the request."""
+    await gateway.info("userdata", {"userdata.serial_number": "SN0125"})
+    future = await delete_userdata(
+        hass, flexapi_entry, gateway, ["userdata.serial_number"], deleted
+    )
+    with pytest.raises(FlexApiNotAppliedError) as err:
+        future.result()
+    assert err.value.keys == ("userdata.serial_number",)
+    serial = "sensor.vg1_user_data_serial_number"
+    assert entity_registry.async_get(serial) is not None
+    assert hass.states.get(serial).state == "SN0125"
+
+
+@pytest.mark.usefixtures("no_initial_requests")
+@pytest.mark.parametrize(
+    ("operation", "echo", "stored", "not_applied"),
+    [
+        ("insert", {"inserted": {"userdata.a": "1", "userdata.b": "2"}}, "12", ()),
+        ("insert", {"inserted": {"userdata.a": "1"}}, "1-", ("userdata.b",)),
+        (
+            "update",
+            {"updated": {"userdata.a": "1", "userdata.b": "x"}},
+            "1x",
+            ("userdata.b",),
+        ),
+        ("update", {}, "--", ("userdata.a", "userdata.b")),
+    ],
+)
+async def test_userdata_results_decide_what_the_store_keeps(
+    hass: HomeAssistant,
+    flexapi_entry: MockConfigEntry,
+    gateway: FlexApiDevice,
+    operation: str,
+    echo: dict[str, Any],
+    stored: str,
+    not_applied: tuple[str, ...],
+) -> None:
+    """``inserted`` / ``updated`` echo what the gateway applied: that is kept."""
+    future = start(
+        runtime(flexapi_entry).async_userdata(operation, {"a": "1", "b": "2"})
+    )
+    await gateway.advance(1.2)
+    await gateway.answer(USERDATA_SET, echo)
+    await settle(hass)
+    if not_applied:
+        with pytest.raises(FlexApiNotAppliedError) as err:
+            future.result()
+        assert err.value.keys == not_applied
+    else:
+        future.result()
+    values = runtime(flexapi_entry).store.values
+    assert "".join(values.get(f"userdata.{k}") or "-" for k in "ab") == stored
+
+
+async def test_stale_devices_can_be_removed_but_not_the_gateway(
+    hass: HomeAssistant,
+    hass_ws_client: WebSocketGenerator,
+    device_registry: dr.DeviceRegistry,
+    flexapi_entry: MockConfigEntry,
+) -> None:
+    """Quality scale stale-devices: a left-over device goes, the live one stays."""
+    assert await async_setup_component(hass, "config", {})
+    live = device_registry.async_get_device({(DOMAIN, CLIENT_ID)})
+    assert live is not None
+    stale = device_registry.async_get_or_create(
+        config_entry_id=flexapi_entry.entry_id, identifiers={(DOMAIN, "VG-old")}
+    )
+    client = await hass_ws_client(hass)
+
+    response = await client.remove_device(live.id, flexapi_entry.entry_id)
+    assert not response["success"]
+    assert device_registry.async_get(live.id) is not None
+
+    response = await client.remove_device(stale.id, flexapi_entry.entry_id)
+    assert response["success"]
+    assert device_registry.async_get(stale.id) is None

@@ -696,7 +696,7 @@ async def test_settings_restored_from_storage(
             "delete",
             ["userdata.serial_number"],
             {"delete": {"userdata.serial_number": "serial_number"}},
-            {"userdata.serial_number": None},
+            {"userdata.serial_number": None},  # gone
         ),
     ],
 )
@@ -713,14 +713,18 @@ async def test_userdata_operations(
     fire_json(hass, BASE + "userdata/info", {"userdata.serial_number": "SN0001"})
     await settle(hass)
     future = await request(hass, runtime.async_userdata(operation, data))
+    echo = {"insert": "inserted", "update": "updated", "delete": "deleted"}
     request_body = answer(
-        hass, mqtt_mock, BASE + "userdata/set", {f"{operation}d": wire[operation]}
+        hass, mqtt_mock, BASE + "userdata/set", {echo[operation]: wire[operation]}
     )
     await settle(hass)
     assert request_body == {"client_token": request_body["client_token"], **wire}
     future.result()
     for key, value in expected.items():
-        assert runtime.store.values[key] == value
+        if value is None:  # deleted: gone from the store, not unknown
+            assert key not in runtime.store.values
+        else:
+            assert runtime.store.values[key] == value
 
 
 async def test_userdata_error_leaves_store_alone(

@@ -522,6 +522,7 @@ def sample(param: Parameter) -> Any:
     return {
         ValueType.INT: 1,
         ValueType.FLOAT: 1.5,
+        ValueType.NUMBER: 1.5,
         ValueType.BOOL: 1,
         ValueType.STR: "text",
         ValueType.TIMESTAMP: 1600000000,
@@ -553,3 +554,28 @@ async def test_every_catalog_entity_is_accepted(
         if record.levelno >= logging.WARNING and record.name != "asyncio"
     ]
     assert not problems
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+@pytest.mark.parametrize(
+    ("key", "entity_id", "raw", "state"),
+    [
+        ("modem1.rssi", "sensor.vg1_rssi", -95.5, "-95.5"),
+        ("modem1.rsrp", "sensor.vg1_rsrp", "-101.5", "-101.5"),
+        ("modem1.signal_lvl", "sensor.vg1_signal_level", 21.5, "21.5"),
+        ("modem1.active_sim", "sensor.vg1_active_sim", 1.0, "1"),
+        ("modem1.rssi", "sensor.vg1_rssi", -95, "-95"),
+    ],
+)
+async def test_a5_numbers_accept_fractions(
+    hass: HomeAssistant,
+    flexapi_entry: MockConfigEntry,
+    gateway: FlexApiDevice,
+    key: str,
+    entity_id: str,
+    raw: Any,
+    state: str,
+) -> None:
+    """A.5 types these as "number": a fractional reading is no unknown."""
+    await gateway.info("cellular1", {key: raw})
+    assert hass.states.get(entity_id).state == state

@@ -6,10 +6,10 @@ from homeassistant.components import mqtt
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
-from .const import DOMAIN
+from .const import CONF_CLIENT_ID, DOMAIN
 from .runtime import FlexApiConfigEntry, FlexApiRuntime
 from .services import async_setup_services
 
@@ -25,7 +25,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Set up the integration (services are registered here)."""
+    """Set up the integration: its actions are registered here."""
     async_setup_services(hass)
     return True
 
@@ -67,6 +67,21 @@ async def _async_options_updated(
 async def async_remove_entry(hass: HomeAssistant, entry: FlexApiConfigEntry) -> None:
     """Delete the gateway's stored settings with its entry."""
     await FlexApiRuntime.async_remove_storage(hass, entry)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: FlexApiConfigEntry, device_entry: dr.DeviceEntry
+) -> bool:
+    """Let the user delete a stale device, never the entry's live gateway.
+
+    An entry has one gateway device, named by its client_id; any other
+    device of the entry is left over and may go. Entries of other kinds
+    (no client_id) keep their devices.
+    """
+    client_id = entry.data.get(CONF_CLIENT_ID)
+    return client_id is not None and (DOMAIN, client_id) not in (
+        device_entry.identifiers
+    )
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: FlexApiConfigEntry) -> bool:

@@ -89,4 +89,6 @@ async def async_setup_entry(
             return []
         return [FlexApiBinarySensor(runtime, describe_parameter(param))]
 
-    async_setup_dynamic_entities(entry, async_add_entities, describe)
+    async_setup_dynamic_entities(
+        entry, async_add_entities, describe, derived=(ONE_WIRE_CONNECTED,)
+    )

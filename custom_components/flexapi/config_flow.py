@@ -120,8 +120,15 @@ class FlexApiConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_mqtt(
         self, discovery_info: MqttServiceInfo
     ) -> ConfigFlowResult:
-        """A FlexAPI info topic was seen by MQTT discovery."""
-        if (split := split_topic(discovery_info.topic)) is None:
+        """A FlexAPI info topic was seen by MQTT discovery.
+
+        An empty payload is a cleared retained message, not a gateway that
+        speaks: abort without probing, and without following it anywhere.
+        """
+        if (
+            not discovery_info.payload
+            or (split := split_topic(discovery_info.topic)) is None
+        ):
             return self.async_abort(reason="invalid_discovery_info")
         prefix, client_id, _ = split
         await self.async_set_unique_id(client_id)
@@ -283,14 +290,13 @@ class FlexApiConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_update_reload_and_abort(
                     entry, data_updates={CONF_PREFIX: prefix}
                 )
+        # A suggested value, not a default: the frontend leaves an emptied
+        # optional field out, and a default would put the old prefix back.
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=vol.Schema(
-                {
-                    vol.Optional(
-                        CONF_PREFIX, default=entry.data.get(CONF_PREFIX, "")
-                    ): str
-                }
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema({vol.Optional(CONF_PREFIX): str}),
+                user_input or {CONF_PREFIX: entry.data.get(CONF_PREFIX, "")},
             ),
             description_placeholders={"client_id": entry.data[CONF_CLIENT_ID]},
             errors=errors,

@@ -32,6 +32,8 @@ EXTRA_KEYS = {
     "satellites": "gnss.num_sv",
 }
 POSITION_KEYS = ("gnss.latitude", "gnss.longitude", "gnss.hacc", "gnss.fix")
+#: ``gnss.fix`` values that carry no position: 0 "NoFix", 5 "Time Only" (A.1).
+NO_POSITION_FIXES = frozenset({0, 5})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,10 +52,10 @@ TRACKER = FlexApiTrackerEntityDescription(
 
 
 def valid_fix(latitude: Any, longitude: Any, fix: Any) -> bool:
-    """Whether a report is a real position (not no-fix, not 0,0, in range)."""
+    """Whether a report is a real position (a fix with one, not 0,0, in range)."""
     if not isinstance(latitude, float) or not isinstance(longitude, float):
         return False
-    if fix == 0 or (latitude == 0.0 and longitude == 0.0):
+    if fix in NO_POSITION_FIXES or (latitude == 0.0 and longitude == 0.0):
         return False
     return -90.0 <= latitude <= 90.0 and -180.0 <= longitude <= 180.0
 
@@ -70,6 +72,15 @@ class FlexApiTracker(FlexApiEntity, TrackerEntity, RestoreEntity):
         self._attr_latitude: float | None = None
         self._attr_longitude: float | None = None
         self._attr_location_accuracy = 0
+
+    @property
+    def available(self) -> bool:
+        """Available while MQTT is connected, however long GNSS is silent.
+
+        A parked vehicle's gateway uploads nothing, and its last position is
+        exactly what users look for: staleness never hides it.
+        """
+        return self.runtime.mqtt_connected
 
     async def async_added_to_hass(self) -> None:
         """Restore the last position, then follow the store."""

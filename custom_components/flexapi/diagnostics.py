@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
-from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.core import HomeAssistant
 
-from .protocol.catalog import CATALOG
+from .protocol.catalog import CATALOG, canonical_key, lookup
+from .protocol.messages import USERDATA_PREFIX
 from .runtime import FlexApiConfigEntry
 
-#: IMEI, IMSI, ICCID, phone number, location, VIN, IP (from the catalog), the
-#: MAC addresses, and every spelling of a Bimetri JWT.
-TO_REDACT = {key for key, param in CATALOG.items() if param.sensitive} | {
-    "sysinfo.lan_mac",
-    "sysinfo.wlan_mac",
-    "sysinfo.wlan_5g_mac",
+#: Catalog keys whose values identify the device, its user or its place:
+#: IMEI, IMSI, ICCID, phone number, VIN, IP, position (latitude, longitude,
+#: altitude, and the cell's LAC and ID), plus the MAC addresses.
+SENSITIVE_KEYS = frozenset(
+    {key for key, param in CATALOG.items() if param.sensitive}
+    | {"sysinfo.lan_mac", "sysinfo.wlan_mac", "sysinfo.wlan_5g_mac"}
+)
+#: Entry data and options: every spelling of a Bimetri JWT, and any of the
+#: above should an entry ever hold one.
+TO_REDACT = {
+    *SENSITIVE_KEYS,
     "jwt",
     "jwt_token",
     "jwtToken",
@@ -25,33 +32,61 @@ TO_REDACT = {key for key, param in CATALOG.items() if param.sensitive} | {
 }
 
 
+def _shown(key: str) -> bool:
+    """Whether a data value may appear: a known, non-personal parameter.
+
+    Everything else is redacted: every ``userdata.*`` value (users keep
+    tokens there), personal catalog keys, and keys no catalog row explains
+    (an alias set by another tool may hide an IMEI or a position).
+    """
+    canonical = canonical_key(key)[0]
+    if canonical in SENSITIVE_KEYS or canonical.startswith(USERDATA_PREFIX):
+        return False
+    param = lookup(canonical)
+    return param is not None and not param.sensitive
+
+
+def redact_values(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Data with every value that is not plainly harmless redacted.
+
+    ``None`` (unknown) stays: it reveals nothing and tells a null from a value.
+    """
+    return {
+        key: value if value is None or _shown(key) else REDACTED
+        for key, value in data.items()
+    }
+
+
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: FlexApiConfigEntry
 ) -> dict[str, Any]:
     """Return diagnostics for a config entry."""
     runtime = entry.runtime_data
     store = runtime.store
-    return async_redact_data(
-        {
-            "entry": {"data": dict(entry.data), "options": dict(entry.options)},
-            "mqtt_connected": runtime.mqtt_connected,
-            "stale_groups": sorted(runtime.stale),
-            "intervals": dict(runtime.freshness.intervals),
-            "custom_groups": {
-                name: {
-                    "interval": group.interval,
-                    "interest": dict(group.interest or {}),
-                }
-                for name, group in runtime.custom_groups.items()
-            },
-            "digit_zero_outputs": sorted(k for k, v in store.digit_zero.items() if v),
-            "values": dict(store.values),
-            # Keys only: an alias set by another tool may hide an IMEI.
-            "unmapped_keys": sorted(store.unmapped),
-            "recent_events": [asdict(event) for event in runtime.events],
-            "queued_requests": {
-                name: len(lane) for name, lane in runtime.client.lanes.items()
-            },
+    return {
+        "entry": async_redact_data(
+            {"data": dict(entry.data), "options": dict(entry.options)}, TO_REDACT
+        ),
+        "mqtt_connected": runtime.mqtt_connected,
+        "stale_groups": sorted(runtime.stale),
+        "intervals": dict(runtime.freshness.intervals),
+        # Interest maps name keys and their aliases, never values.
+        "custom_groups": {
+            name: {
+                "interval": group.interval,
+                "interest": dict(group.interest or {}),
+            }
+            for name, group in runtime.custom_groups.items()
         },
-        TO_REDACT,
-    )
+        "digit_zero_outputs": sorted(k for k, v in store.digit_zero.items() if v),
+        "values": redact_values(store.values),
+        # Keys only: an alias set by another tool may hide an IMEI.
+        "unmapped_keys": sorted(store.unmapped),
+        "recent_events": [
+            {**asdict(event), "data": redact_values(event.data)}
+            for event in runtime.events
+        ],
+        "queued_requests": {
+            name: len(lane) for name, lane in runtime.client.lanes.items()
+        },
+    }

@@ -109,37 +109,61 @@ class FlexApiEntity(Entity):
 def async_setup_dynamic_entities(
     entry: FlexApiConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
-    describe: Callable[[str], Iterable[Entity]],
+    describe: Callable[[str], Iterable[FlexApiEntity]],
     *,
     restorable: Callable[[str], bool] = lambda _key: True,
+    derived: Iterable[FlexApiEntityDescription] = (),
 ) -> None:
-    """Add entities as their parameters are first reported.
+    """Add entities as their parameters are first reported; remove them.
 
-    ``describe(key)`` returns the entities a newly reported key brings. Keys
-    already in the store (after a reload) are described at once, and so are
-    the keys of this platform's entities in the entity registry: after a
+    ``describe(key)`` returns the entities a newly reported store key brings.
+    Keys already in the store (after a reload) are described at once, and so
+    are the keys of this platform's entities in the entity registry: after a
     restart they are back (unknown until data comes) instead of "no longer
-    provided" while the gateway is parked. ``restorable`` excludes keys whose
-    entity needs data to be named.
+    provided" while the gateway is parked. An entity's registry key is its
+    description key; ``derived`` lists the descriptions whose key is no store
+    key (one entity made from other keys), so their first store key is
+    described instead. ``restorable`` excludes keys whose entity needs data
+    to be named.
+
+    A key the device no longer has (a deleted userdata key) takes the
+    entities it is the first key of out of the entity registry.
     """
     runtime = entry.runtime_data
-    added: set[str] = set()
+    #: unique_id -> entity, for every entity added.
+    added: dict[str, FlexApiEntity] = {}
+    source_key = {description.key: description.keys[0] for description in derived}
 
     @callback
     def _add(keys: Iterable[str]) -> None:
         new = []
         for key in keys:
             for entity in describe(key):
-                if entity.unique_id is not None and entity.unique_id not in added:
-                    added.add(entity.unique_id)
+                if (unique_id := entity.unique_id) is not None and (
+                    unique_id not in added
+                ):
+                    added[unique_id] = entity
                     new.append(entity)
         if new:
             async_add_entities(new)
 
+    @callback
+    def _remove(keys: list[str]) -> None:
+        gone = set(keys)
+        registry = er.async_get(runtime.hass)
+        for unique_id, entity in list(added.items()):
+            if entity.entity_description.keys[0] not in gone:
+                continue
+            del added[unique_id]
+            # Every entity has a unique id, so a registry entry; removing
+            # that removes the entity from Home Assistant too.
+            if (entity_id := entity.entity_id) and registry.async_get(entity_id):
+                registry.async_remove(entity_id)
+
     prefix = f"{runtime.client_id}_"
     domain = entity_platform.async_get_current_platform().domain
     registered = [
-        key
+        source_key.get(key, key)
         for registry_entry in er.async_entries_for_config_entry(
             er.async_get(runtime.hass), entry.entry_id
         )
@@ -149,3 +173,4 @@ def async_setup_dynamic_entities(
     ]
     _add([*runtime.store.values, *registered])
     entry.async_on_unload(runtime.async_add_new_key_listener(_add))
+    entry.async_on_unload(runtime.async_add_removed_key_listener(_remove))

@@ -39,6 +39,7 @@ from .protocol import messages as msgs
 from .protocol.errors import (
     ErrorCode,
     FlexApiError,
+    FlexApiNotAppliedError,
     FlexApiResponseError,
     FlexApiTimeoutError,
 )
@@ -104,6 +105,7 @@ class FlexApiRuntime:
         self._group_listeners: dict[str, list[Listener]] = {}
         self._all_listeners: list[Listener] = []
         self._new_key_listeners: list[Callable[[list[str]], None]] = []
+        self._removed_key_listeners: list[Callable[[list[str]], None]] = []
         self._event_listeners: list[Callable[[msgs.FlexEvent], None]] = []
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._init_done = False
@@ -462,19 +464,64 @@ class FlexApiRuntime:
         return result
 
     async def async_userdata(self, operation: str, data: Any) -> Any:
-        """Insert, update or delete userdata keys (§3.2.8)."""
+        """Insert, update or delete userdata keys (§3.2.8).
+
+        The result's ``inserted`` / ``updated`` / ``deleted`` echo decides
+        what the store keeps, not the request: a confirmed deletion takes the
+        key (and so its entity) away, and every requested key the echo leaves
+        out raises :class:`FlexApiNotAppliedError`.
+        """
         builders: dict[str, Callable[[str, Any], dict[str, Any]]] = {
             "insert": msgs.build_userdata_insert,
             "update": msgs.build_userdata_update,
             "delete": msgs.build_userdata_delete,
         }
         payload = builders[operation](msgs.new_token(), data)
+        requested: dict[str, Any] = payload[operation]
         result = await self.client.async_request(self.topics.set("userdata"), payload)
+        echo_key = {"insert": "inserted", "update": "updated", "delete": "deleted"}
+        echo = result.get(echo_key[operation]) if isinstance(result, Mapping) else None
+        confirmed = {
+            key: value
+            for key, value in (echo.items() if isinstance(echo, Mapping) else ())
+            if key in requested
+        }
         if operation == "delete":
-            self.handle_data("userdata", dict.fromkeys(payload["delete"]))
+            self.remove_keys(list(confirmed))
+            missing = [key for key in requested if key not in confirmed]
         else:
-            self.handle_data("userdata", payload[operation])
+            self.handle_data("userdata", confirmed)
+            missing = [
+                key
+                for key, value in requested.items()
+                if key not in confirmed or confirmed[key] != value
+            ]
+        if missing:
+            raise FlexApiNotAppliedError(missing, result)
         return result
+
+    @callback
+    def remove_keys(self, keys: list[str]) -> None:
+        """Forget keys that no longer exist on the device; drop their entities.
+
+        Listeners hear every key, known to the store or not: after a restart
+        an entity is back from the registry before its key is reported.
+        """
+        if not keys:
+            return
+        values = self.store.values
+        for key in keys:
+            values.pop(key, None)
+        for listener in tuple(self._removed_key_listeners):
+            listener(keys)
+
+    @callback
+    def async_add_removed_key_listener(
+        self, listener: Callable[[list[str]], None]
+    ) -> CALLBACK_TYPE:
+        """Call ``listener`` with keys the device no longer has."""
+        self._removed_key_listeners.append(listener)
+        return lambda: self._removed_key_listeners.remove(listener)
 
     @property
     def control(self) -> DeviceControl:

@@ -165,4 +165,5 @@ async def async_setup_entry(
         describe,
         # A probe is named from its tempN_name: it waits for data to be named.
         restorable=lambda key: not ONE_WIRE_TEMPERATURE.match(key),
+        derived=(GNSS_DATETIME,),
     )

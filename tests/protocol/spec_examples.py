@@ -1,6 +1,6 @@
 """Example payloads copied from FlexAPI reference rev 1.0.8, shared by tests.
 
-Section numbers refer to /work/shared/seeds/004_71eedd510f84c12c.txt.
+Section numbers refer to the FlexAPI reference, revision 1.0.8.
 """
 
 from __future__ import annotations

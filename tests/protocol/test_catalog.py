@@ -18,9 +18,10 @@ from custom_components.flexapi.protocol.catalog import (
     lookup,
 )
 
-INT, F, B, S, TS = (
+INT, F, N, B, S, TS = (
     ValueType.INT,
     ValueType.FLOAT,
+    ValueType.NUMBER,
     ValueType.BOOL,
     ValueType.STR,
     ValueType.TIMESTAMP,
@@ -66,7 +67,8 @@ _SYSINFO = [
 #: Units are written as the catalog spells them ("deg" -> "°", "RPM" -> "rpm",
 #: "l/h" -> "L/h", "Nm" -> "N·m", "sec" -> "s", "byte" -> "B"); gnss.altitude
 #: is in metres per the errata; 0/1 states (DI, DO, pull-ups, mil, brake,
-#: parking) are booleans; "<group>.ts" and the *_at keys are timestamps.
+#: parking) are booleans; "<group>.ts" and the *_at keys are timestamps;
+#: A.5's "number" is NUMBER (int or float), never a narrower int.
 APPENDIX_A: dict[str, tuple[ValueType, str | None]] = {
     # A.1 GNSS
     "gnss.ts": (TS, None),
@@ -134,23 +136,23 @@ APPENDIX_A: dict[str, tuple[ValueType, str | None]] = {
     "obd.brake_sec_press": (F, "kPa"),
     # A.5 Cellular
     "modem1.ts": (TS, None),
-    "modem1.active_sim": (INT, None),
+    "modem1.active_sim": (N, None),
     "modem1.imei": (S, None),
     "modem1.imsi": (S, None),
     "modem1.iccid": (S, None),
     "modem1.phone_num": (S, None),
-    "modem1.signal_lvl": (INT, "asu"),
-    "modem1.reg_status": (INT, None),
+    "modem1.signal_lvl": (N, "asu"),
+    "modem1.reg_status": (N, None),
     "modem1.operator": (S, None),
-    "modem1.network": (INT, None),
+    "modem1.network": (N, None),
     "modem1.lac": (S, None),
     "modem1.cell_id": (S, None),
-    "modem1.rssi": (INT, "dBm"),
-    "modem1.rsrp": (INT, "dBm"),
-    "modem1.rsrq": (F, "dB"),
-    "modem1.sinr": (F, "dB"),
+    "modem1.rssi": (N, "dBm"),
+    "modem1.rsrp": (N, "dBm"),
+    "modem1.rsrq": (N, "dB"),
+    "modem1.sinr": (N, "dB"),
     "cellular1.ts": (TS, None),
-    "cellular1.status": (INT, None),
+    "cellular1.status": (N, None),
     **{
         f"cellular1.{name}": (S, None)
         for name in ("ip", "netmask", "gateway", "dns1", "dns2")
@@ -196,7 +198,7 @@ PARAMS = list(CATALOG.values())
 every_param = pytest.mark.parametrize("param", PARAMS, ids=[p.key for p in PARAMS])
 
 #: Python type of a coerced value.
-PY_TYPE = {INT: int, F: float, B: bool, S: str, TS: int}
+PY_TYPE = {INT: int, F: float, N: int, B: bool, S: str, TS: int}
 
 
 def _native(param: Parameter) -> tuple[Any, str]:
@@ -204,7 +206,9 @@ def _native(param: Parameter) -> tuple[Any, str]:
     if param.options:
         value: Any = next(iter(param.options))
     else:
-        value = {INT: 2, F: 24.5, B: True, S: "SN0125", TS: 1592820539}[param.vtype]
+        value = {INT: 2, F: 24.5, N: 2, B: True, S: "SN0125", TS: 1592820539}[
+            param.vtype
+        ]
     if param.value_range is not None:
         low, high = param.value_range
         assert low <= value <= high, f"sample {value} outside {param.value_range}"
@@ -216,7 +220,8 @@ def _assert_typed(param: Parameter, raw: Any, expected: Any) -> None:
     value = param.coerce(raw)
     assert value == expected, f"{param.key}: {raw!r} -> {value!r}"
     if expected is not None:
-        assert type(value) is PY_TYPE[param.vtype], f"{param.key}: {raw!r} -> {value!r}"
+        py_type = float if type(expected) is float else PY_TYPE[param.vtype]
+        assert type(value) is py_type, f"{param.key}: {raw!r} -> {value!r}"
 
 
 # ---------------------------------------------------------------------------
@@ -316,6 +321,14 @@ VARIANTS: dict[ValueType, list[tuple[Any, Any]]] = {
         ("24", 24.0),
         (" -1.5e2 ", -150.0),
         (0, 0.0),
+        (True, None),  # a boolean is not a reading
+    ],
+    N: [
+        ("1.0", 1),
+        (2.0, 2),
+        (-95.5, -95.5),
+        ("-95.5", -95.5),
+        (" -1.5e2 ", -150),
         (True, None),  # a boolean is not a reading
     ],
     B: [

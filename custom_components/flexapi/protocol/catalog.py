@@ -22,6 +22,8 @@ class ValueType(StrEnum):
 
     INT = "int"
     FLOAT = "float"
+    #: Appendix A's "number": an int when integral, else a float (-95.5 dBm).
+    NUMBER = "number"
     BOOL = "bool"
     STR = "str"
     #: UNIX timestamp in seconds.
@@ -134,6 +136,13 @@ def _to_float(raw: Any) -> float | None:
     return None
 
 
+def _to_number(raw: Any) -> int | float | None:
+    if type(raw) is bool:
+        return None  # a boolean is not a reading
+    value = _to_int(raw)
+    return value if value is not None else _to_float(raw)
+
+
 _TRUE = frozenset({"1", "true", "on", "yes"})
 _FALSE = frozenset({"0", "false", "off", "no"})
 
@@ -173,6 +182,7 @@ def _to_timestamp(raw: Any) -> int | None:
 _COERCERS = {
     ValueType.INT: _to_int,
     ValueType.FLOAT: _to_float,
+    ValueType.NUMBER: _to_number,
     ValueType.BOOL: _to_bool,
     ValueType.STR: _to_str,
     ValueType.TIMESTAMP: _to_timestamp,
@@ -202,6 +212,8 @@ def _ts(key: str, group: str, name: str) -> Parameter:
 
 
 FLT, INT, BOOL, STR = ValueType.FLOAT, ValueType.INT, ValueType.BOOL, ValueType.STR
+#: Appendix A's "number" (A.5): fractional values are valid readings.
+NUM = ValueType.NUMBER
 SENSOR, BINARY = Platform.SENSOR, Platform.BINARY_SENSOR
 
 
@@ -706,7 +718,7 @@ def _cellular() -> list[Parameter]:
             "modem1.active_sim",
             g,
             "Active SIM",
-            INT,
+            NUM,
             value_range=(1, 2),
             entity_category=DIAG,
         ),
@@ -714,13 +726,13 @@ def _cellular() -> list[Parameter]:
         _p("modem1.imsi", g, "IMSI", STR, sensitive=True, **diag_off),
         _p("modem1.iccid", g, "ICCID", STR, sensitive=True, **diag_off),
         _p("modem1.phone_num", g, "Phone number", STR, sensitive=True, **diag_off),
-        _p("modem1.signal_lvl", g, "Signal level", INT, unit="asu", state_class=MEAS),
+        _p("modem1.signal_lvl", g, "Signal level", NUM, unit="asu", state_class=MEAS),
         # Range [0,6] is documented but only 0-5 are defined.
         _p(
             "modem1.reg_status",
             g,
             "Registration status",
-            INT,
+            NUM,
             device_class="enum",
             value_range=(0, 6),
             options={
@@ -739,7 +751,7 @@ def _cellular() -> list[Parameter]:
             "modem1.network",
             g,
             "Network type",
-            INT,
+            NUM,
             device_class="enum",
             value_range=(0, 4),
             options={0: "none", 1: "2g", 2: "3g", 3: "4g", 4: "5g"},
@@ -753,13 +765,14 @@ def _cellular() -> list[Parameter]:
             entity_category=DIAG,
             enabled_default=False,
         ),
-        _p("modem1.lac", g, "Location area code", STR, **diag_off),
-        _p("modem1.cell_id", g, "Cell ID", STR, **diag_off),
+        # The serving cell locates the gateway: personal like a position.
+        _p("modem1.lac", g, "Location area code", STR, sensitive=True, **diag_off),
+        _p("modem1.cell_id", g, "Cell ID", STR, sensitive=True, **diag_off),
         _p(
             "modem1.rssi",
             g,
             "RSSI",
-            INT,
+            NUM,
             unit="dBm",
             device_class="signal_strength",
             state_class=MEAS,
@@ -769,7 +782,7 @@ def _cellular() -> list[Parameter]:
             "modem1.rsrp",
             g,
             "RSRP",
-            INT,
+            NUM,
             unit="dBm",
             device_class="signal_strength",
             state_class=MEAS,
@@ -778,7 +791,7 @@ def _cellular() -> list[Parameter]:
             "modem1.rsrq",
             g,
             "RSRQ",
-            FLT,
+            NUM,
             unit="dB",
             device_class="signal_strength",
             state_class=MEAS,
@@ -788,7 +801,7 @@ def _cellular() -> list[Parameter]:
             "modem1.sinr",
             g,
             "SINR",
-            FLT,
+            NUM,
             unit="dB",
             device_class="signal_strength",
             state_class=MEAS,
@@ -799,7 +812,7 @@ def _cellular() -> list[Parameter]:
             "cellular1.status",
             g,
             "Cellular status",
-            INT,
+            NUM,
             device_class="enum",
             value_range=(0, 3),
             options={0: "destroyed", 1: "created", 2: "down", 3: "up"},
