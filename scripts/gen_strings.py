@@ -81,6 +81,32 @@ EXTRA_NAMES: dict[str, dict[str, Any]] = {
     },
 }
 
+#: State attributes of catalog entities (the switches' pending change).
+_PENDING = {
+    "pending": {"name": "Change pending", "state": {"true": "Yes", "false": "No"}}
+}
+STATE_ATTRIBUTES: dict[str, dict[str, dict[str, Any]]] = {
+    "switch": {
+        "digital_output": _PENDING,
+        "digital_output_pullup": _PENDING,
+        "digital_input_pullup": _PENDING,
+    }
+}
+
+#: Icons of the actions (services).
+SERVICE_ICONS: dict[str, dict[str, str]] = {
+    "set_group_settings": {"service": "mdi:tune-variant"},
+    "set_custom_groups": {"service": "mdi:folder-plus-outline"},
+    "get_custom_groups": {"service": "mdi:folder-search-outline"},
+    "remove_custom_groups": {"service": "mdi:folder-remove-outline"},
+    "refresh": {"service": "mdi:refresh"},
+    "userdata_insert": {"service": "mdi:text-box-plus-outline"},
+    "userdata_update": {"service": "mdi:text-box-edit-outline"},
+    "userdata_delete": {"service": "mdi:text-box-remove-outline"},
+    "userdata_set_interest": {"service": "mdi:text-box-check-outline"},
+    "userdata_get": {"service": "mdi:text-box-search-outline"},
+}
+
 ICONS: dict[str, dict[str, Any]] = {
     "sensor": {
         "gnss_speed": {"default": "mdi:speedometer"},
@@ -125,6 +151,18 @@ ICONS: dict[str, dict[str, Any]] = {
     },
     "device_tracker": {"location": {"default": "mdi:car-connected"}},
     "event": {"notice": {"default": "mdi:bell-alert-outline"}},
+    "select": {
+        "app_wifi_mode_2g": {"default": "mdi:wifi-cog"},
+        "app_wifi_mode_5g": {"default": "mdi:wifi-cog"},
+    },
+    "switch": {
+        "digital_output": {
+            "default": "mdi:electric-switch",
+            "state": {"on": "mdi:electric-switch-closed"},
+        },
+        "digital_output_pullup": {"default": "mdi:resistor"},
+        "digital_input_pullup": {"default": "mdi:resistor"},
+    },
 }
 
 
@@ -146,6 +184,9 @@ def entity_strings() -> dict[str, dict[str, Any]]:
         out.setdefault(str(param.platform), {})[param.translation_key] = entry
     for platform, extra in EXTRA_NAMES.items():
         out.setdefault(platform, {}).update(extra)
+    for platform, attributes in STATE_ATTRIBUTES.items():
+        for translation_key, attribute in attributes.items():
+            out[platform][translation_key]["state_attributes"] = attribute
     return {
         platform: dict(sorted(keys.items())) for platform, keys in sorted(out.items())
     }
@@ -157,7 +198,12 @@ def render() -> dict[Path, str]:
     strings = json.loads(strings_path.read_text(encoding="utf-8"))
     strings["entity"] = entity_strings()
     text = json.dumps(strings, indent=2, ensure_ascii=False) + "\n"
-    icons = json.dumps({"entity": ICONS}, indent=2, ensure_ascii=False) + "\n"
+    icons = (
+        json.dumps(
+            {"entity": ICONS, "services": SERVICE_ICONS}, indent=2, ensure_ascii=False
+        )
+        + "\n"
+    )
     return {
         strings_path: text,
         INTEGRATION / "translations" / "en.json": text,

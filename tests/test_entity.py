@@ -312,8 +312,9 @@ async def test_spec_examples_snapshot(
         er.async_entries_for_config_entry(entity_registry, flexapi_entry.entry_id),
         key=lambda entry: entry.entity_id,
     )
-    # 79 example values, GNSS time, 1-Wire bus, tracker and notice events.
-    assert len(entries) == 83
+    # 79 example values, 14 io switches (outputs and pull-ups), GNSS time,
+    # 1-Wire bus, tracker and notice events.
+    assert len(entries) == 97
     for entry in entries:
         assert entry == snapshot(name=f"{entry.entity_id}-entry")
         assert hass.states.get(entry.entity_id) == snapshot(

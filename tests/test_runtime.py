@@ -35,7 +35,6 @@ from .helpers import (
     answer,
     fire_json,
     last_payload,
-    payloads,
     published,
     respond,
     settle,
@@ -670,96 +669,7 @@ async def test_settings_restored_from_storage(
 # -- control --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("reported", "wire_key"),
-    [(None, "io.DO1"), ("io.D01", "io.D01"), ("io.DO1", "io.DO1")],
-)
-async def test_io_control_uses_the_device_spelling(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    runtime: FlexApiRuntime,
-    reported: str | None,
-    wire_key: str,
-) -> None:
-    if reported is not None:
-        fire_json(hass, BASE + "io/info", {reported: 0})
-        await settle(hass)
-    future = await request(hass, runtime.async_io_control({"io.DO1": True}))
-    request_body = answer(hass, mqtt_mock, BASE + "io/control", {wire_key: 1})
-    await settle(hass)
-    assert request_body == {"client_token": request_body["client_token"], wire_key: 1}
-    assert future.result() == {wire_key: 1}
-    assert runtime.store.values["io.DO1"] is True
-
-
-async def test_io_controls_waiting_together_merge(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    runtime: FlexApiRuntime,
-    freezer: FrozenDateTimeFactory,
-) -> None:
-    first = start(runtime.async_io_control({"io.DO3": 1}))
-    await settle(hass)
-    do1 = start(runtime.async_io_control({"io.DO1": 1}))
-    do2 = start(runtime.async_io_control({"io.DO2": 1}))
-    await settle(hass)
-    answer(hass, mqtt_mock, BASE + "io/control", {"io.DO3": 1})
-    await advance(hass, freezer, 5.0)
-    assert len(published(mqtt_mock, BASE + "io/control")) == 1
-    await advance(hass, freezer, 0.2)
-    sent = payloads(mqtt_mock, BASE + "io/control")
-    assert len(sent) == 2
-    assert {k: v for k, v in sent[1].items() if k != "client_token"} == {
-        "io.DO1": 1,
-        "io.DO2": 1,
-    }
-    answer(hass, mqtt_mock, BASE + "io/control", {"io.DO1": 1, "io.DO2": 1})
-    await settle(hass)
-    assert first.result() == {"io.DO3": 1}
-    assert do1.result() == do2.result()
-    assert runtime.store.values["io.DO2"] is True
-
-
-async def test_app_control(
-    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, runtime: FlexApiRuntime
-) -> None:
-    future = await request(hass, runtime.async_app_control({"app.wifi_mode_2g": 1}))
-    request_body = answer(
-        hass,
-        mqtt_mock,
-        BASE + "app/control",
-        {"app.wifi_mode_2g": 1, "app.wifi_mode_5g": -1},
-    )
-    await settle(hass)
-    assert request_body["app.wifi_mode_2g"] == 1
-    assert "app.wifi_mode_5g" not in request_body
-    future.result()
-    assert runtime.store.values["app.wifi_mode_2g"] == 1
-    assert runtime.store.values["app.wifi_mode_5g"] == -1
-
-
-@pytest.mark.parametrize(
-    ("result", "stored"),
-    [(None, None), ("ok", None)],
-    ids=["null", "string"],
-)
-async def test_control_results_that_are_not_objects(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    runtime: FlexApiRuntime,
-    freezer: FrozenDateTimeFactory,
-    result: Any,
-    stored: Any,
-) -> None:
-    future = await request(hass, runtime.async_io_control({"io.DO4": 0}))
-    answer(hass, mqtt_mock, BASE + "io/control", result)
-    future2 = start(runtime.async_app_control({"app.wifi_mode_5g": 0}))
-    await settle(hass)
-    answer(hass, mqtt_mock, BASE + "app/control", result)
-    await settle(hass)
-    assert future.result() == future2.result() == result
-    assert runtime.store.values.get("io.DO4") is stored
-    assert runtime.store.values.get("app.wifi_mode_5g") is stored
+# io/control and app/control: tests/test_control.py
 
 
 @pytest.mark.parametrize(

@@ -151,14 +151,15 @@ def test_icons_use_existing_translation_keys(
 ) -> None:
     """icons.json is valid JSON whose keys and states exist, with mdi icons."""
     icons = load("icons.json")
-    assert set(icons) == {"entity"}
+    assert set(icons) == {"entity", "services"}
+    assert set(icons["services"]) == set(load("strings.json")["services"])
     for platform, keys in icons["entity"].items():
         for key, icon in keys.items():
             assert key in entity_strings.get(platform, {}), f"{platform}.{key}"
             assert icon["default"].startswith("mdi:"), f"{platform}.{key}"
             for state, state_icon in icon.get("state", {}).items():
                 assert state_icon.startswith("mdi:"), f"{platform}.{key}.{state}"
-                if platform == "binary_sensor":
+                if platform in ("binary_sensor", "switch"):
                     assert state in ("on", "off"), f"{platform}.{key}.{state}"
                 else:
                     assert state in entity_strings[platform][key]["state"]

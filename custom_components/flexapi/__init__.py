@@ -11,18 +11,22 @@ from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_CLIENT_ID, DOMAIN
 from .runtime import FlexApiConfigEntry, FlexApiRuntime
+from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
     Platform.DEVICE_TRACKER,
     Platform.EVENT,
+    Platform.SELECT,
     Platform.SENSOR,
+    Platform.SWITCH,
 ]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Set up the integration; it has no actions yet."""
+    """Set up the integration: its actions are registered here."""
+    async_setup_services(hass)
     return True
 
 

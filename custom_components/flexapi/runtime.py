@@ -34,6 +34,7 @@ from .const import (
     MANUFACTURERS,
     STALE_CHECK_SECONDS,
 )
+from .control import DeviceControl, validate_app_values, validate_io_values
 from .protocol import messages as msgs
 from .protocol.errors import (
     ErrorCode,
@@ -67,6 +68,8 @@ _SYSINFO_DEVICE_KEYS = (
 
 class FlexApiRuntime:
     """Everything one FlexAPI device needs while its entry is loaded."""
+
+    _control: DeviceControl | None = None
 
     def __init__(self, hass: HomeAssistant, entry: FlexApiConfigEntry) -> None:
         """Create the runtime; :meth:`async_start` subscribes."""
@@ -520,25 +523,39 @@ class FlexApiRuntime:
         self._removed_key_listeners.append(listener)
         return lambda: self._removed_key_listeners.remove(listener)
 
+    @property
+    def control(self) -> DeviceControl:
+        """The io/app control queues and Wi-Fi mode reads (made on first use)."""
+        if self._control is None:
+            self._control = DeviceControl(self)
+        return self._control
+
     async def async_io_control(self, values: Mapping[str, bool | int]) -> Any:
-        """Set digital outputs/pull-ups; waiting io requests merge into one."""
-        payload = msgs.build_io_control(msgs.new_token(), values, self.store.digit_zero)
-        result = await self.client.async_request(
-            self.topics.io_control, payload, lane="io", merge_key="io_control"
-        )
-        if isinstance(result, dict):
-            self.handle_data("io", result)
-        return result
+        """Set digital outputs/pull-ups and wait for the request carrying them.
+
+        Changes inside the 5 s io window merge into the next request (the
+        last wish of each key); only the changed keys are sent, in the
+        device's spelling. Raises :class:`FlexApiNotAppliedError` for keys
+        of this call that the ``result`` echo does not confirm.
+        """
+        return await self.control.io.async_submit(validate_io_values(values))
 
     async def async_app_control(self, values: Mapping[str, int]) -> Any:
-        """Change Wi-Fi modes; waiting app requests merge into one."""
-        payload = msgs.build_app_control(msgs.new_token(), values)
-        result = await self.client.async_request(
-            self.topics.app_control, payload, merge_key="app_control"
-        )
-        if isinstance(result, dict):
-            self.handle_data("app", result)
-        return result
+        """Change Wi-Fi modes (0 AP, 1 STA); the other mode goes at its value."""
+        return await self.control.app.async_submit(validate_app_values(values))
+
+    @callback
+    def async_notify(
+        self, keys: Iterable[str] = (), groups: Iterable[str] = ()
+    ) -> None:
+        """Call the listeners of keys and groups (e.g. a pending change)."""
+        to_call: dict[Listener, None] = {}
+        for key in keys:
+            to_call.update(dict.fromkeys(self._key_listeners.get(key, ())))
+        for group in groups:
+            to_call.update(dict.fromkeys(self._group_listeners.get(group, ())))
+        for listener in to_call:
+            listener()
 
     # -- settings bookkeeping ---------------------------------------------------
 

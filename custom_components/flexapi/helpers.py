@@ -1,0 +1,87 @@
+"""The one place where protocol errors become translated Home Assistant errors."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Iterable
+import re
+
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+
+from .const import DOMAIN
+from .protocol.errors import (
+    ErrorCode,
+    FlexApiError,
+    FlexApiNotAppliedError,
+    FlexApiResponseError,
+    FlexApiTimeoutError,
+    FlexApiValueError,
+)
+
+#: Keys of digital-input pull-ups, settable on rev 1.0.9 firmware only.
+_DI_PULLUP = re.compile(r"^io\.DI\d+_pullup$")
+_CODES = frozenset(ErrorCode)
+_UNSUPPORTED = frozenset({ErrorCode.INVALID_PARAMETER, ErrorCode.NOT_SUPPORT})
+
+
+def home_assistant_error(
+    err: FlexApiError, keys: Iterable[str] = ()
+) -> HomeAssistantError:
+    """The translated error for a protocol error (``keys``: what was changed)."""
+    if isinstance(err, FlexApiResponseError):
+        if err.code in _UNSUPPORTED and any(_DI_PULLUP.match(key) for key in keys):
+            return HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="di_pullup_not_supported",
+                translation_placeholders={"code": err.code},
+            )
+        if err.code in _CODES:
+            return HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key=f"gateway_{err.code}",
+                translation_placeholders={"code": err.code},
+            )
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="gateway_error",
+            translation_placeholders={"code": err.code[:64]},
+        )
+    if isinstance(err, FlexApiNotAppliedError):
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="not_applied",
+            translation_placeholders={"keys": ", ".join(err.keys)},
+        )
+    if isinstance(err, FlexApiTimeoutError):
+        return HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="no_response"
+        )
+    if isinstance(err, FlexApiValueError):
+        return ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_request",
+            translation_placeholders={"error": str(err)},
+        )
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="request_failed",
+        translation_placeholders={"error": str(err)},
+    )
+
+
+async def async_call[T](awaitable: Awaitable[T], keys: Iterable[str] = ()) -> T:
+    """Await a gateway request; its protocol errors become translated ones."""
+    try:
+        return await awaitable
+    except FlexApiError as err:
+        raise home_assistant_error(err, keys) from err
+
+
+def invalid(
+    translation_key: str, field: str, /, **placeholders: str
+) -> ServiceValidationError:
+    """A translated validation error that names the field at fault."""
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=translation_key,
+        translation_placeholders={"field": field, **placeholders},
+    )
