@@ -11,7 +11,6 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.flexapi.const import DOMAIN
@@ -35,12 +34,6 @@ def entity_ids(hass: HomeAssistant, entry: MockConfigEntry) -> set[str]:
 def runtime(entry: MockConfigEntry) -> FlexApiRuntime:
     """The entry's runtime."""
     return entry.runtime_data  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    """Snapshots in tests/snapshots/, without ids and timestamps."""
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 @pytest.fixture

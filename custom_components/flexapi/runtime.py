@@ -72,7 +72,8 @@ class FlexApiRuntime:
         self.hass = hass
         self.entry = entry
         self.client_id: str = entry.data[CONF_CLIENT_ID]
-        #: Options this runtime was built with; a change reloads the entry.
+        #: Data and options this runtime was built with; a change reloads the entry.
+        self.data: dict[str, Any] = dict(entry.data)
         self.options: dict[str, Any] = dict(entry.options)
         self.topics = Topics(self.client_id, entry.data.get(CONF_PREFIX, ""))
         self.store = ParameterStore()
