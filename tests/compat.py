@@ -27,8 +27,12 @@ SENSOR_DEFAULT_PRECISION = since("2025.6.0")
 #: 2025.12: ``mqtt.async_on_subscribe_done`` tells when a subscription is live.
 MQTT_SUBSCRIBE_DONE = since("2025.12.0")
 
-#: Snapshot directory (next to the test file) per Home Assistant release: the
-#: registry entries and states HA serialises differ between these releases.
-SNAPSHOT_DIRS = {"2025.4": "snapshots", "2026.2": "snapshots-ha2026.2"}
+#: The running release, e.g. ``2026.2``.
 HA_RELEASE = f"{HA.major}.{HA.minor}"
-SNAPSHOT_DIR = SNAPSHOT_DIRS.get(HA_RELEASE, f"snapshots-ha{HA_RELEASE}")
+#: Snapshot directory, next to the test file, of the running release: the
+#: registry entries and states HA serialises differ between releases (2026.2
+#: entries have ``object_id_base`` and ``suggested_object_id``; 2025.6 added
+#: default display precisions).
+#: Not the plugin's default ``snapshots``: syrupy's --snapshot-update would
+#: delete another release's snapshots there as unused.
+SNAPSHOT_DIR = f"snapshots-ha{HA_RELEASE}"
