@@ -12,6 +12,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.mqtt.models import DATA_MQTT
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState, ConfigFlow
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -77,6 +78,38 @@ def snapshot(
             " run this test once with --snapshot-update on that release"
         )
     return snapshot.use_extension(VersionedSnapshotExtension)
+
+
+@pytest.fixture(autouse=True)
+def one_config_entry_and_subentry_per_device(
+    request: pytest.FixtureRequest,
+) -> Generator[None]:
+    """Check what Home Assistant 2026.8 enforces, on every version the suite runs on.
+
+    From 2026.8 a device belongs to exactly one config entry and one subentry
+    (or none); older releases keep sets of both, and split such devices when
+    they upgrade. Checked for this integration's devices after every test that
+    runs Home Assistant.
+    """
+    if "hass" not in request.fixturenames:
+        yield
+        return
+    hass: HomeAssistant = request.getfixturevalue("hass")
+    yield
+    assert device_ownership_problems(hass) == []
+
+
+def device_ownership_problems(hass: HomeAssistant) -> list[str]:
+    """This integration's devices with several config entries or subentries."""
+    return [
+        f"{device.name}: {device.config_entries_subentries}"
+        for device in dr.async_get(hass).devices.values()
+        if any(domain == DOMAIN for domain, _ in device.identifiers)
+        and (
+            len(device.config_entries) != 1
+            or any(len(s) != 1 for s in device.config_entries_subentries.values())
+        )
+    ]
 
 
 @pytest.fixture(autouse=True)

@@ -16,12 +16,16 @@ from typing import Any
 
 from awesomeversion import AwesomeVersion
 from homeassistant.const import __version__ as HA_VERSION
-from homeassistant.helpers import selector, service
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, selector, service
 from homeassistant.util.yaml import parse_yaml
 import pytest
 import voluptuous as vol
 
+from custom_components.flexapi.const import DOMAIN
 from custom_components.flexapi.device_tracker import FlexApiTracker
+from tests.conftest import device_ownership_problems
+from tests.helpers import make_entry
 
 ROOT = Path(__file__).parent.parent
 INTEGRATION = ROOT / "custom_components" / "flexapi"
@@ -490,3 +494,22 @@ def test_services_yaml_selectors_are_valid() -> None:
     if not path.exists():
         pytest.skip("the integration has no services.yaml")
     assert services_yaml_problems(path.read_text(encoding="utf-8")) == []
+
+
+# -- 2026.8: a device has one config entry and at most one subentry --------------
+
+
+async def test_device_ownership_checker(hass: HomeAssistant) -> None:
+    """The conftest check (run after every test) sees a device of two entries."""
+    first, second = make_entry("VG1"), make_entry("VG2")
+    first.add_to_hass(hass)
+    second.add_to_hass(hass)
+    registry = dr.async_get(hass)
+    for entry in (first, second):
+        device = registry.async_get_or_create(
+            config_entry_id=entry.entry_id, identifiers={(DOMAIN, "VG1")}
+        )
+    assert device.config_entries == {first.entry_id, second.entry_id}
+    assert len(device_ownership_problems(hass)) == 1
+    registry.async_update_device(device.id, remove_config_entry_id=second.entry_id)
+    assert device_ownership_problems(hass) == []
