@@ -1,6 +1,10 @@
 # Shared helpers for scripts/test and scripts/demo (sourced, not run).
 
 PYTHON_VERSION=3.13.0
+#: The second test venv (.venv-next) runs a newer Home Assistant that asks for
+#: Python 3.13.2: uv resolves its packages for that version, and they then run
+#: on $PYTHON_VERSION.
+NEXT_RESOLVE_PYTHON_VERSION=3.13.2
 
 find_python() {
   local candidates=(
@@ -19,24 +23,54 @@ find_python() {
   return 1
 }
 
-# ensure_venv REQUIREMENTS_FILE: create .venv with uv and install the file into it.
-ensure_venv() {
-  local requirements=$1 python stamp
+# _install_venv DIR REQUIREMENTS [OVERRIDES RESOLVE_PYTHON_VERSION]: create DIR
+# with uv and install REQUIREMENTS into it. With OVERRIDES, the pins in that file
+# replace the ones REQUIREMENTS makes, and uv resolves for RESOLVE_PYTHON_VERSION.
+# Nothing is installed when the stamp in DIR says these exact files (by content)
+# were installed already.
+_install_venv() {
+  local dir=$1 requirements=$2 overrides=${3:-} resolve_version=${4:-} python stamp digest
+  local args=(-r "$requirements")
   python=$(find_python)
   if ! "$python" -m uv --version >/dev/null 2>&1; then
     echo "== installing uv"
     "$python" -m pip install --quiet uv
   fi
-  if [ ! -x .venv/bin/python ]; then
-    echo "== creating .venv"
-    "$python" -m uv venv --quiet --python "$python" .venv
+  if [ ! -x "$dir/bin/python" ]; then
+    echo "== creating $dir"
+    "$python" -m uv venv --quiet --python "$python" "$dir"
   fi
-  stamp=".venv/.installed-$(basename "$requirements")"
-  if [ ! -f "$stamp" ] || [ "$requirements" -nt "$stamp" ] || [ requirements_test.txt -nt "$stamp" ]; then
-    echo "== installing $requirements (uv)"
-    "$python" -m uv pip install --quiet --python .venv/bin/python -r "$requirements"
-    touch "$stamp"
+  local inputs=("$requirements")
+  if [ -n "$overrides" ]; then
+    args+=(--override "$overrides" --python-version "$resolve_version")
+    inputs+=("$overrides")
   fi
+  # requirements_demo.txt includes requirements_test.txt.
+  [ "$requirements" = requirements_test.txt ] || inputs+=(requirements_test.txt)
+  digest=$({ echo "$resolve_version"; cat "${inputs[@]}"; } | sha256sum | cut -d' ' -f1)
+  stamp="$dir/.installed-$(basename "$requirements")"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
+    echo "== installing ${inputs[*]} into $dir (uv)"
+    "$python" -m uv pip install --quiet --python "$dir/bin/python" "${args[@]}"
+    echo "$digest" >"$stamp"
+  fi
+}
+
+# ensure_venv REQUIREMENTS: .venv with REQUIREMENTS (Home Assistant 2025.4).
+ensure_venv() {
+  _install_venv .venv "$1"
+}
+
+# ensure_next_venv: .venv-next, the same test packages with the newer Home
+# Assistant pinned in requirements_test_next.txt.
+ensure_next_venv() {
+  _install_venv .venv-next requirements_test.txt requirements_test_next.txt \
+    "$NEXT_RESOLVE_PYTHON_VERSION"
+}
+
+# ha_version VENV: the Home Assistant version installed in VENV.
+ha_version() {
+  "$1/bin/python" -c 'from homeassistant.const import __version__; print(__version__)'
 }
 
 ensure_mosquitto() {

@@ -10,24 +10,165 @@ from unittest.mock import AsyncMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.mqtt.models import DATA_MQTT
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState, ConfigFlow
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_mqtt_message,
 )
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from pytest_homeassistant_custom_component.typing import (
     MqttMockHAClient,
     MqttMockHAClientGenerator,
 )
+from syrupy.assertion import SnapshotAssertion
+from syrupy.location import PyTestLocation
 
 from custom_components.flexapi.const import CONF_CLIENT_ID, CONF_PREFIX, DOMAIN
 
 from . import helpers
+from .compat import HA_RELEASE, SNAPSHOT_DIR
 from .helpers import collect_started
 
 pytest_plugins = ["pytest_homeassistant_custom_component"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse to run without pytest's logging plugin, with a clear message.
+
+    The Home Assistant test plugin replaces ``caplog`` by a fixture that asks for
+    pytest's own. With ``-p no:logging`` that one is missing, and every test that
+    uses ``caplog`` errors with "recursive dependency involving fixture 'caplog'".
+    """
+    if not config.pluginmanager.has_plugin("logging"):
+        raise pytest.UsageError(
+            "The tests need pytest's logging plugin (the caplog fixture): drop"
+            " '-p no:logging'; use '--show-capture=no' to hide captured logs."
+        )
+
+
+# ---------------------------------------------------------------------------
+# Home Assistant versions.
+
+
+class VersionedSnapshotExtension(HomeAssistantSnapshotExtension):
+    """Home Assistant's snapshot format, one directory per Home Assistant release."""
+
+    @classmethod
+    def dirname(cls, *, test_location: PyTestLocation) -> str:
+        """``snapshots-ha2025.4`` on 2025.4, ``snapshots-ha2026.2`` on 2026.2, …."""
+        return str(Path(test_location.filepath).parent / SNAPSHOT_DIR)
+
+
+@pytest.fixture
+def snapshot(
+    snapshot: SnapshotAssertion, request: pytest.FixtureRequest
+) -> SnapshotAssertion:
+    """Snapshots of the running Home Assistant release, without ids and timestamps.
+
+    Home Assistant serialises registry entries and states differently from one
+    release to the next, so each release the suite runs on has its own files.
+    """
+    directory = request.path.parent / SNAPSHOT_DIR
+    if not directory.is_dir() and not request.config.option.update_snapshots:
+        pytest.fail(
+            f"No snapshots for Home Assistant {HA_RELEASE} ({directory} is missing):"
+            " run this test once with --snapshot-update on that release"
+        )
+    return snapshot.use_extension(VersionedSnapshotExtension)
+
+
+@pytest.fixture(autouse=True)
+def one_config_entry_and_subentry_per_device(
+    request: pytest.FixtureRequest,
+) -> Generator[None]:
+    """Check what Home Assistant 2026.8 enforces, on every version the suite runs on.
+
+    From 2026.8 a device belongs to exactly one config entry and one subentry
+    (or none); older releases keep sets of both, and split such devices when
+    they upgrade. Checked for this integration's devices after every test that
+    runs Home Assistant.
+    """
+    if "hass" not in request.fixturenames:
+        yield
+        return
+    hass: HomeAssistant = request.getfixturevalue("hass")
+    yield
+    assert device_ownership_problems(hass) == []
+
+
+def device_ownership_problems(hass: HomeAssistant) -> list[str]:
+    """This integration's devices with several config entries or subentries."""
+    return [
+        f"{device.name}: {device.config_entries_subentries}"
+        for device in dr.async_get(hass).devices.values()
+        if any(domain == DOMAIN for domain, _ in device.identifiers)
+        and (
+            len(device.config_entries) != 1
+            or any(len(s) != 1 for s in device.config_entries_subentries.values())
+        )
+    ]
+
+
+@pytest.fixture(autouse=True)
+def no_flow_reload_of_an_entry_with_update_listener(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Fail as Home Assistant 2026.12 will, on every version the suite runs on.
+
+    From 2026.12 a config flow may not reload an entry that has an update
+    listener (2026.3-2026.11 log "has an update listener and should use it for
+    scheduling a reload"): neither through ``async_update_reload_and_abort`` nor
+    through ``_abort_if_unique_id_configured`` with changed ``updates``. The
+    flow updates the entry; the listener decides about the reload.
+    """
+    update_reload_and_abort = ConfigFlow.async_update_reload_and_abort
+    abort_if_configured = ConfigFlow._abort_if_unique_id_configured
+
+    def _refuse(flow: ConfigFlow, entry: ConfigEntry, how: str) -> None:
+        if entry.update_listeners:
+            pytest.fail(
+                f"{flow.handler} flow reloads entry {entry.title} with {how} although"
+                " it has an update listener: Home Assistant 2026.12 refuses that"
+            )
+
+    def _update_reload_and_abort(
+        self: ConfigFlow, entry: ConfigEntry, **kwargs: Any
+    ) -> Any:
+        _refuse(self, entry, "async_update_reload_and_abort")
+        return update_reload_and_abort(self, entry, **kwargs)
+
+    def _abort_if_unique_id_configured(
+        self: ConfigFlow,
+        updates: dict[str, Any] | None = None,
+        reload_on_update: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        entry = (
+            self.hass.config_entries.async_entry_for_domain_unique_id(
+                self.handler, self.unique_id
+            )
+            if self.unique_id is not None
+            else None
+        )
+        if (
+            entry is not None
+            and updates is not None
+            and reload_on_update
+            and entry.state in (ConfigEntryState.LOADED, ConfigEntryState.SETUP_RETRY)
+            and {**entry.data, **updates} != dict(entry.data)
+        ):
+            _refuse(self, entry, "_abort_if_unique_id_configured(updates=...)")
+        abort_if_configured(self, updates, reload_on_update, **kwargs)
+
+    monkeypatch.setattr(
+        ConfigFlow, "async_update_reload_and_abort", _update_reload_and_abort
+    )
+    monkeypatch.setattr(
+        ConfigFlow, "_abort_if_unique_id_configured", _abort_if_unique_id_configured
+    )
 
 
 @pytest.fixture(autouse=True)

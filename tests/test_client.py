@@ -10,14 +10,19 @@ from typing import Any
 from unittest.mock import Mock, patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
+from homeassistant.components import mqtt
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from custom_components.flexapi.client import FlexApiClient
-from custom_components.flexapi.const import BUSY_RETRIES, REQUEST_TIMEOUT
+from custom_components.flexapi.const import (
+    BUSY_RETRIES,
+    REQUEST_TIMEOUT,
+    SUBSCRIBE_DONE_TIMEOUT,
+)
 from custom_components.flexapi.protocol import messages as msgs
 from custom_components.flexapi.protocol.errors import (
     FlexApiError,
@@ -26,6 +31,7 @@ from custom_components.flexapi.protocol.errors import (
 )
 from custom_components.flexapi.protocol.topics import Topics
 
+from .compat import MQTT_SUBSCRIBE_DONE
 from .helpers import (
     IO_SPACING,
     REQUEST_SPACING,
@@ -517,6 +523,14 @@ async def test_burst_of_requests_is_neither_dropped_nor_reordered(
     ]
 
 
+def test_subscribe_done_hook_exists_from_2025_12() -> None:
+    """The client finds the hook exactly on the releases that have it."""
+    assert hasattr(mqtt, "async_on_subscribe_done") is MQTT_SUBSCRIBE_DONE
+
+
+@pytest.mark.skipif(
+    MQTT_SUBSCRIBE_DONE, reason="HA 2025.12+: the client waits for the SUBACK"
+)
 async def test_subscribe_settle_holds_first_requests(
     hass: HomeAssistant, mqtt_mock: MqttMockHAClient, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -531,6 +545,111 @@ async def test_subscribe_settle_holds_first_requests(
     assert not published(mqtt_mock)
     await advance(hass, freezer, 2 * EPS)
     assert published_topics(mqtt_mock) == ["v1/VG2/gnss/refresh", "v1/VG2/io/control"]
+    await stop(hass, freezer, client)
+
+
+async def subscribe_round(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """Let HA's debounced SUBSCRIBEs go out and their (mocked) SUBACKs come back.
+
+    HA sends one SUBSCRIBE per wildcard filter and awaits each SUBACK: that
+    takes loop turns, not time.
+    """
+    await advance(hass, freezer, 1.0)
+    for _ in range(500):
+        await asyncio.sleep(0)
+
+
+@pytest.mark.skipif(
+    not MQTT_SUBSCRIBE_DONE, reason="mqtt.async_on_subscribe_done is HA 2025.12+"
+)
+async def test_start_returns_when_the_subscriptions_are_live(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, freezer: FrozenDateTimeFactory
+) -> None:
+    """HA 2025.12+: no fixed settle; the start waits for the broker's SUBACK."""
+    await subscribe_round(hass, freezer)  # MQTT discovery's own SUBSCRIBEs first
+    client = FlexApiClient(hass, Topics("VG2"))
+    with patch("custom_components.flexapi.const.SUBSCRIBE_SETTLE", 1.5):
+        starting = start(client.async_start())
+        await settle(hass)
+        assert not starting.done()  # HA's MQTT debounces the SUBSCRIBE
+        await subscribe_round(hass, freezer)
+        assert starting.done()
+        assert starting.result() is None
+    assert set(client.topics.subscriptions) <= subscribed_topics(mqtt_mock)
+    refresh(client, "gnss")
+    io_control(client, {"io.DO1": 0})
+    await settle(hass)
+    assert published_topics(mqtt_mock) == ["v1/VG2/gnss/refresh", "v1/VG2/io/control"]
+    await stop(hass, freezer, client)
+
+
+def fake_subscribe_done(
+    acknowledge: bool, stops: list[Mock]
+) -> Any:  # the hook's signature, on every HA release
+    """An ``mqtt.async_on_subscribe_done`` that acknowledges at once, or never."""
+
+    def hook(
+        hass: HomeAssistant, topic: str, qos: int, on_done: CALLBACK_TYPE
+    ) -> CALLBACK_TYPE:
+        assert qos == 1
+        if acknowledge:
+            hass.loop.call_soon(on_done)
+        stops.append(Mock())
+        return stops[-1]
+
+    return hook
+
+
+async def test_acknowledged_subscriptions_send_at_once(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, freezer: FrozenDateTimeFactory
+) -> None:
+    """With the hook, requests after the SUBACK wait for no settle time."""
+    client = FlexApiClient(hass, Topics("VG2"))
+    stops: list[Mock] = []
+    with (
+        patch("custom_components.flexapi.const.SUBSCRIBE_SETTLE", 1.5),
+        patch.object(
+            mqtt,
+            "async_on_subscribe_done",
+            fake_subscribe_done(True, stops),
+            create=True,
+        ),
+    ):
+        await client.async_start()
+    assert len(stops) == len(set(client.topics.subscriptions))
+    assert all(stop.call_count == 1 for stop in stops)
+    refresh(client, "gnss")
+    await settle(hass)
+    assert published_topics(mqtt_mock) == ["v1/VG2/gnss/refresh"]
+    await stop(hass, freezer, client)
+
+
+async def test_unacknowledged_subscriptions_delay_the_start_boundedly(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, freezer: FrozenDateTimeFactory
+) -> None:
+    """A SUBACK that never comes holds the start for SUBSCRIBE_DONE_TIMEOUT only."""
+    client = FlexApiClient(hass, Topics("VG2"))
+    stops: list[Mock] = []
+    with (
+        patch("custom_components.flexapi.const.SUBSCRIBE_SETTLE", 1.5),
+        patch.object(
+            mqtt,
+            "async_on_subscribe_done",
+            fake_subscribe_done(False, stops),
+            create=True,
+        ),
+    ):
+        starting = start(client.async_start())
+        await settle(hass)
+        await advance(hass, freezer, SUBSCRIBE_DONE_TIMEOUT - EPS)
+        assert not starting.done()
+        await advance(hass, freezer, 2 * EPS)
+        assert starting.done()
+        assert starting.result() is None
+    assert all(stop.call_count == 1 for stop in stops)
+    refresh(client, "gnss")
+    await settle(hass)
+    assert published_topics(mqtt_mock) == ["v1/VG2/gnss/refresh"]
     await stop(hass, freezer, client)
 
 

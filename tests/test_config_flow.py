@@ -671,6 +671,22 @@ async def test_reconfigure_can_clear_the_prefix(
     await hass.async_block_till_done()
 
 
+async def test_reconfigure_without_change_keeps_the_runtime(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, loaded_entry: MockConfigEntry
+) -> None:
+    """The reload is the update listener's: an unchanged prefix reloads nothing."""
+    old_runtime = loaded_entry.runtime_data
+    result = await loaded_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PREFIX: ""}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await settle(hass)
+    assert loaded_entry.runtime_data is old_runtime
+    assert loaded_entry.state is ConfigEntryState.LOADED
+
+
 async def test_options_flow_saves_options(
     hass: HomeAssistant, mqtt_mock: MqttMockHAClient, loaded_entry: MockConfigEntry
 ) -> None:
@@ -745,6 +761,37 @@ async def test_discovery_follows_a_gateway_to_another_prefix(
     assert result["reason"] == "already_configured"
     assert entry.data[CONF_PREFIX] == ""
     probe.assert_not_called()
+
+
+async def test_discovery_moves_a_loaded_entry_to_the_new_prefix(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    no_initial_requests: None,
+    probe: AsyncMock,
+) -> None:
+    """A loaded gateway heard on another prefix is reloaded onto it.
+
+    The flow only updates the entry; its update listener reloads it (the
+    conftest guard fails the test if the flow reloads it itself).
+    """
+    entry = make_entry("VG1", prefix="fleet/")
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await settle(hass)
+    old_runtime = entry.runtime_data
+    result = await start_discovery(hass, "v1/VG1/cellular1/info")
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    await settle(hass)
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data is not old_runtime
+    assert entry.runtime_data.topics.base == "v1/VG1/"
+    topics = subscribed_topics(mqtt_mock)
+    assert "v1/VG1/+/info" in topics
+    assert "fleet/v1/VG1/+/info" not in topics
+    probe.assert_not_called()
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await settle(hass)
 
 
 async def test_a_failed_listening_window_falls_back_to_manual(

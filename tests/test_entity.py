@@ -12,7 +12,6 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from syrupy.assertion import SnapshotAssertion
 
@@ -39,12 +38,6 @@ def entity_ids(hass: HomeAssistant, entry: MockConfigEntry) -> set[str]:
 def runtime(entry: MockConfigEntry) -> FlexApiRuntime:
     """The entry's runtime."""
     return entry.runtime_data  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    """Snapshots in tests/snapshots/, without ids and timestamps."""
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 @pytest.fixture

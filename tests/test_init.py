@@ -178,6 +178,23 @@ async def test_option_change_reloads(
     assert flexapi_entry.runtime_data.freshness.multiplier == 5.0
 
 
+async def test_data_change_reloads(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    no_initial_requests: None,
+    flexapi_entry: MockConfigEntry,
+) -> None:
+    """A new prefix in the data (reconfigure, discovery) reloads through the listener."""
+    runtime = flexapi_entry.runtime_data
+    hass.config_entries.async_update_entry(
+        flexapi_entry, data={**flexapi_entry.data, CONF_PREFIX: "fleet/"}
+    )
+    await settle(hass)
+    assert flexapi_entry.state is ConfigEntryState.LOADED
+    assert flexapi_entry.runtime_data is not runtime
+    assert flexapi_entry.runtime_data.topics.base == "fleet/v1/VG1/"
+
+
 async def test_other_entry_updates_do_not_reload(
     hass: HomeAssistant,
     mqtt_mock: MqttMockHAClient,

@@ -823,6 +823,23 @@ async def test_device_info_from_sysinfo(
         assert getattr(device, attribute) == value
 
 
+async def test_a_restart_keeps_the_device_fields_sysinfo_has_not_given_yet(
+    hass: HomeAssistant, runtime: FlexApiRuntime, flexapi_entry: MockConfigEntry
+) -> None:
+    """The device keeps its model etc. while the restarted runtime knows nothing."""
+    runtime.handle_data(
+        "sysinfo", {"sysinfo.model_name": "VG710", "sysinfo.lan_mac": "001805109966"}
+    )
+    assert await hass.config_entries.async_reload(flexapi_entry.entry_id)
+    await settle(hass)
+    assert flexapi_entry.runtime_data is not runtime
+    assert not flexapi_entry.runtime_data.store.get("sysinfo.model_name")
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "VG1")})
+    assert device is not None
+    assert device.model == "VG710"
+    assert device.connections == {(dr.CONNECTION_NETWORK_MAC, "00:18:05:10:99:66")}
+
+
 # -- review fixes: retries, learned intervals, replays -------------------------
 
 

@@ -26,6 +26,7 @@ from custom_components.flexapi.protocol.catalog import (
     canonical_key,
     lookup,
 )
+from tests.compat import SENSOR_DEFAULT_PRECISION
 from tests.conftest import CLIENT_ID, FlexApiDevice
 
 pytestmark = pytest.mark.usefixtures("entity_registry_enabled_by_default")
@@ -33,6 +34,11 @@ pytestmark = pytest.mark.usefixtures("entity_registry_enabled_by_default")
 DIAG = "diagnostic"
 MEAS = "measurement"
 TOTAL_INC = "total_increasing"
+#: Display precision of a sensor whose catalog row suggests none: HA 2025.6+
+#: derives a default from the device class (speed in km/h, duration in s: 2).
+DEFAULT_PRECISION = 2 if SENSOR_DEFAULT_PRECISION else None
+#: 101 kPa shown in hPa: HA 2025.6+ no longer rounds a converted value itself.
+PRESSURE_1010_HPA = "1010.0" if SENSOR_DEFAULT_PRECISION else "1010"
 
 
 def entity_id_of(hass: HomeAssistant, key: str, domain: str = "sensor") -> str | None:
@@ -63,9 +69,16 @@ EXPECTED: dict[
         None,
     ),
     "sensor.vg1_engine_speed": ("1234.0", "rpm", None, MEAS, None, 0),
-    "sensor.vg1_vehicle_speed": ("20", "km/h", "speed", MEAS, None, None),
+    "sensor.vg1_vehicle_speed": ("20", "km/h", "speed", MEAS, None, DEFAULT_PRECISION),
     "sensor.vg1_odometer": ("1400.0", "km", "distance", TOTAL_INC, None, 1),
-    "sensor.vg1_engine_run_time": ("3600", "s", "duration", MEAS, None, None),
+    "sensor.vg1_engine_run_time": (
+        "3600",
+        "s",
+        "duration",
+        MEAS,
+        None,
+        DEFAULT_PRECISION,
+    ),
     "sensor.vg1_analog_input_1": ("0.0", "V", "voltage", MEAS, None, 2),
     "sensor.vg1_analog_input_6": ("0.0", "V", "voltage", MEAS, None, 2),
     "sensor.vg1_acceleration_x": ("0.08", "g", None, MEAS, None, 2),
@@ -422,7 +435,12 @@ async def test_non_core_obd_sensors(
         "sensor.vg1_fuel_rate": ("3.25", "L/h", None, MEAS),
         "sensor.vg1_coolant_temperature": ("90", "°C", "temperature", MEAS),
         # Shown in the unit system's pressure unit.
-        "sensor.vg1_barometric_pressure": ("1010", "hPa", "atmospheric_pressure", MEAS),
+        "sensor.vg1_barometric_pressure": (
+            PRESSURE_1010_HPA,
+            "hPa",
+            "atmospheric_pressure",
+            MEAS,
+        ),
         "sensor.vg1_misfire_monitor": ("completed", None, "enum", None),
         "sensor.vg1_vin": ("WDB1234567890", None, None, None),
         "sensor.vg1_engine_speed": ("34245.0", "rpm", None, MEAS),

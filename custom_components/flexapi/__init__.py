@@ -55,12 +55,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlexApiConfigEntry) -> b
 async def _async_options_updated(
     hass: HomeAssistant, entry: FlexApiConfigEntry
 ) -> None:
-    """Reload when the options (units, staleness) changed.
+    """Reload when the data (topic prefix) or the options (units, staleness) changed.
 
-    Entries are also updated for other reasons, e.g. MQTT discovery adding a
-    discovery key when it sees a configured gateway: those must not reload.
+    Every reload after a change goes through here: the reconfigure step, MQTT
+    discovery (a gateway heard on another prefix) and the options flow only
+    update the entry, as Home Assistant 2026.12 refuses a flow that reloads an
+    entry with an update listener. Entries are also updated for other reasons,
+    e.g. MQTT discovery adding a discovery key when it sees a configured
+    gateway: those must not reload.
     """
-    if dict(entry.options) != entry.runtime_data.options:
+    runtime = entry.runtime_data
+    if dict(entry.data) != runtime.data or dict(entry.options) != runtime.options:
         hass.config_entries.async_schedule_reload(entry.entry_id)
 
 

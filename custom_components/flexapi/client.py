@@ -14,6 +14,7 @@ import asyncio
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 import logging
 import math
 from typing import Any
@@ -36,6 +37,8 @@ from .protocol.limits import MIN_IO_CONTROL_SPACING, MIN_REQUEST_SPACING
 from .protocol.topics import RESPONSE_KINDS, TopicKind, Topics
 
 _LOGGER = logging.getLogger(__name__)
+#: QoS of the device's subscriptions.
+_QOS = 1
 
 type DataCallback = Callable[[str | None, Mapping[str, Any]], object]
 type EventCallback = Callable[[msgs.FlexEvent], None]
@@ -191,16 +194,58 @@ class FlexApiClient:
     # -- lifecycle ----------------------------------------------------------
 
     async def async_start(self) -> None:
-        """Subscribe to the device's info, response and event topics."""
+        """Subscribe to the device's info, response and event topics.
+
+        A response published before the broker has our subscription is lost,
+        so the first request waits for it: where Home Assistant tells when a
+        subscription is live (``mqtt.async_on_subscribe_done``, 2025.12+), this
+        returns once every subscription is; on older releases the request
+        lanes hold for a fixed settle time instead.
+        """
         for topic in self.topics.subscriptions:
             self._unsubscribe.append(
                 await mqtt.async_subscribe(
-                    self.hass, topic, self._handle_message, qos=1, encoding=None
+                    self.hass, topic, self._handle_message, qos=_QOS, encoding=None
                 )
             )
-        if settle := const.SUBSCRIBE_SETTLE:
+        if not (settle := const.SUBSCRIBE_SETTLE):
+            return
+        on_subscribe_done = getattr(mqtt, "async_on_subscribe_done", None)
+        if on_subscribe_done is None:
             for lane in self.lanes.values():
                 lane.hold(settle)
+            return
+        await self._async_subscriptions_live(on_subscribe_done)
+
+    async def _async_subscriptions_live(
+        self, on_subscribe_done: Callable[..., CALLBACK_TYPE]
+    ) -> None:
+        """Wait until the broker acknowledged every subscription, or time out."""
+        waiting = set(self.topics.subscriptions)
+        live = self.hass.loop.create_future()
+
+        @callback
+        def _acknowledged(topic: str) -> None:
+            waiting.discard(topic)
+            if not waiting and not live.done():
+                live.set_result(None)
+
+        stops = [
+            on_subscribe_done(self.hass, topic, _QOS, partial(_acknowledged, topic))
+            for topic in sorted(waiting)
+        ]
+        try:
+            async with asyncio.timeout(const.SUBSCRIBE_DONE_TIMEOUT):
+                await live
+        except TimeoutError:
+            _LOGGER.debug(
+                "%s: subscriptions not acknowledged within %g s; requesting anyway",
+                self.topics.client_id,
+                const.SUBSCRIBE_DONE_TIMEOUT,
+            )
+        finally:
+            for stop in stops:
+                stop()
 
     @callback
     def async_stop(self) -> None:

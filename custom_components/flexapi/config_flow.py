@@ -133,7 +133,11 @@ class FlexApiConfigFlow(ConfigFlow, domain=DOMAIN):
         prefix, client_id, _ = split
         await self.async_set_unique_id(client_id)
         # A configured gateway heard on another prefix moved there: follow it.
-        self._abort_if_unique_id_configured(updates={CONF_PREFIX: prefix})
+        # The entry's update listener reloads it (HA 2026.12 refuses a reload
+        # from here for an entry with an update listener).
+        self._abort_if_unique_id_configured(
+            updates={CONF_PREFIX: prefix}, reload_on_update=False
+        )
         self._client_id, self._prefix = client_id, prefix
         self.context["title_placeholders"] = {"name": client_id}
         self._sysinfo = await async_probe(self.hass, Topics(client_id, prefix))
@@ -287,9 +291,11 @@ class FlexApiConfigFlow(ConfigFlow, domain=DOMAIN):
             except FlexApiValueError:
                 errors[CONF_PREFIX] = "invalid_prefix"
             else:
-                return self.async_update_reload_and_abort(
-                    entry, data_updates={CONF_PREFIX: prefix}
+                # The entry's update listener reloads it when the prefix changed.
+                self.hass.config_entries.async_update_entry(
+                    entry, data={**entry.data, CONF_PREFIX: prefix}
                 )
+                return self.async_abort(reason="reconfigure_successful")
         # A suggested value, not a default: the frontend leaves an emptied
         # optional field out, and a default would put the old prefix back.
         return self.async_show_form(

@@ -26,11 +26,15 @@ FLOW_REQUEST_TIMEOUT: Final = 4.0
 LISTEN_SECONDS: Final = 11.0
 #: Margin added to the spec's minimum spacings, for network jitter.
 SPACING_MARGIN: Final = 0.1
-#: Seconds a new client waits after subscribing before its first request.
-#: HA's MQTT client debounces SUBSCRIBE by 0.5 s (INITIAL_SUBSCRIBE_COOLDOWN)
-#: and offers no "subscribed" callback; a response published before the
-#: broker knows our subscription would be lost.
+#: Seconds a new client waits after subscribing before its first request, on
+#: Home Assistant before 2025.12: its MQTT client debounces SUBSCRIBE by 0.5 s
+#: (INITIAL_SUBSCRIBE_COOLDOWN) and offers no "subscribed" callback; a response
+#: published before the broker knows our subscription would be lost. 0 sends
+#: at once (tests with a mocked MQTT client).
 SUBSCRIBE_SETTLE: Final = 1.5
+#: From 2025.12 (mqtt.async_on_subscribe_done) the client waits for the
+#: broker's acknowledgement instead, at most this long.
+SUBSCRIBE_DONE_TIMEOUT: Final = 5.0
 #: Seconds between staleness checks.
 STALE_CHECK_SECONDS: Final = 5.0
 #: Times a request is retried after ``device_busy``.

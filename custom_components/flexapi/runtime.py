@@ -20,9 +20,9 @@ from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
+from homeassistant.helpers.typing import UNDEFINED, UndefinedType
 
 from .client import FlexApiClient
 from .const import (
@@ -76,7 +76,8 @@ class FlexApiRuntime:
         self.hass = hass
         self.entry = entry
         self.client_id: str = entry.data[CONF_CLIENT_ID]
-        #: Options this runtime was built with; a change reloads the entry.
+        #: Data and options this runtime was built with; a change reloads the entry.
+        self.data: dict[str, Any] = dict(entry.data)
         self.options: dict[str, Any] = dict(entry.options)
         self.topics = Topics(self.client_id, entry.data.get(CONF_PREFIX, ""))
         self.store = ParameterStore()
@@ -360,33 +361,37 @@ class FlexApiRuntime:
 
     # -- device registry ------------------------------------------------------
 
-    @property
-    def device_info(self) -> DeviceInfo:
-        """Device registry data, from whatever sysinfo we have."""
-        get = self.store.get
-        info = DeviceInfo(
-            identifiers={(DOMAIN, self.client_id)},
-            name=self.entry.title,
-        )
-        if oem := get("sysinfo.oem_name"):
-            info["manufacturer"] = MANUFACTURERS.get(oem.lower(), oem)
-        if model := get("sysinfo.model_name"):
-            info["model"] = model
-        if product := get("sysinfo.product_number"):
-            info["model_id"] = product
-        if serial := get("sysinfo.serial_number"):
-            info["serial_number"] = serial
-        if firmware := get("sysinfo.firmware_version"):
-            info["sw_version"] = firmware
-        if mac := get("sysinfo.lan_mac"):
-            info["connections"] = {(dr.CONNECTION_NETWORK_MAC, dr.format_mac(mac))}
-        return info
-
     @callback
     def update_device_registry(self) -> None:
-        """Create or update the device from what sysinfo we have."""
+        """Create or update the device from what sysinfo we have.
+
+        Every field is passed by keyword; one sysinfo has not given yet is left
+        as the registry has it (``UNDEFINED``), not cleared.
+        """
+
+        def known(key: str) -> str | UndefinedType:
+            value = self.store.get(key)
+            return value if isinstance(value, str) and value else UNDEFINED
+
+        oem, mac = known("sysinfo.oem_name"), known("sysinfo.lan_mac")
         dr.async_get(self.hass).async_get_or_create(
-            config_entry_id=self.entry.entry_id, **self.device_info
+            config_entry_id=self.entry.entry_id,
+            identifiers={(DOMAIN, self.client_id)},
+            name=self.entry.title,
+            manufacturer=(
+                UNDEFINED
+                if isinstance(oem, UndefinedType)
+                else MANUFACTURERS.get(oem.lower(), oem)
+            ),
+            model=known("sysinfo.model_name"),
+            model_id=known("sysinfo.product_number"),
+            serial_number=known("sysinfo.serial_number"),
+            sw_version=known("sysinfo.firmware_version"),
+            connections=(
+                UNDEFINED
+                if isinstance(mac, UndefinedType)
+                else {(dr.CONNECTION_NETWORK_MAC, dr.format_mac(mac))}
+            ),
         )
 
     # -- requests -------------------------------------------------------------
