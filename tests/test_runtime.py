@@ -1123,7 +1123,13 @@ async def test_stop_fails_every_request_and_publishes_nothing_more(
     count = len(published(mqtt_mock))
 
     runtime.async_stop()
-    await settle(hass)  # no time passes: nothing times out
+    await settle(hass)
+    # Not even the start-up task goes on with app/refresh and group/get.
+    await run_for(hass, freezer, 60)
+    assert len(published(mqtt_mock)) == count
+    assert not published(mqtt_mock, BASE + "app/refresh")
+    assert not published(mqtt_mock, BASE + "group/get")
+    # Failed at once, not timed out (their answer would have had 10 s).
     for future in (queued, setting):
         with pytest.raises(FlexApiStoppedError):
             future.result()
@@ -1131,11 +1137,6 @@ async def test_stop_fails_every_request_and_publishes_nothing_more(
         await runtime.async_refresh("io")
     with pytest.raises(FlexApiStoppedError):
         await runtime.async_get_custom_groups()
-    # Not even the start-up task goes on with app/refresh and group/get.
-    await run_for(hass, freezer, 60)
-    assert len(published(mqtt_mock)) == count
-    assert not published(mqtt_mock, BASE + "app/refresh")
-    assert not published(mqtt_mock, BASE + "group/get")
     # Uploads and a reconnect start nothing either.
     runtime.handle_info("gnss", {"gnss.fix": 3})
     runtime._handle_mqtt_status(False)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from custom_components.flexapi.protocol import limits
@@ -15,6 +18,8 @@ from custom_components.flexapi.protocol.errors import (
     FlexApiTimeoutError,
     FlexApiValueError,
 )
+
+STRINGS = Path(__file__).parents[2] / "custom_components" / "flexapi" / "strings.json"
 
 
 def test_every_code_has_a_meaning() -> None:
@@ -71,4 +76,5 @@ def test_retryable_codes_are_those_the_spec_says_to_retry() -> None:
 def test_stopped_error_says_the_entry_is_unloading() -> None:
     error = FlexApiStoppedError()
     assert "unloading" in str(error)
-    assert error.translation_key == "entry_unloading"
+    strings = json.loads(STRINGS.read_text(encoding="utf-8"))
+    assert "unloading" in strings["exceptions"][error.translation_key]["message"]
