@@ -699,6 +699,8 @@ async def test_set_group_records_only_what_the_echo_confirms(
     hass: HomeAssistant,
     mqtt_mock: MqttMockHAClient,
     runtime: FlexApiRuntime,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
     echo: Any,
     unapplied: list[str],
     interval: int,
@@ -721,6 +723,13 @@ async def test_set_group_records_only_what_the_echo_confirms(
     assert runtime.store.aliases("obd") == (
         {"MIL": "obd.mil"} if aliases is None else aliases
     )
+    await advance(hass, freezer, 1.5)  # the delayed save, if any
+    key = STORAGE_KEY.format(runtime.entry.entry_id)
+    if unapplied == ["interval", "interest"]:  # nothing confirmed: nothing saved
+        assert key not in hass_storage
+    else:
+        stored = hass_storage[key]["data"]["settings"]["obd"]
+        assert stored.get("interval", 10) == interval
 
 
 async def test_a_partial_reserved_group_update_keeps_the_other_setting(

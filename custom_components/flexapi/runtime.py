@@ -424,11 +424,11 @@ class FlexApiRuntime:
         """
         payload = msgs.build_group_settings(msgs.new_token(), interval, interest)
         result = await self.client.async_request(self.topics.set(group), payload)
-        confirmed = msgs.confirmed_settings(payload, result)
-        self._apply_settings(
-            group, confirmed.get("interval"), confirmed.get("interest")
-        )
-        await self._async_save()
+        if confirmed := msgs.confirmed_settings(payload, result):
+            self._apply_settings(
+                group, confirmed.get("interval"), confirmed.get("interest")
+            )
+            await self._async_save()
         if unapplied := msgs.unapplied_keys(payload, result):
             raise FlexApiNotAppliedError(unapplied, result)
         return result
