@@ -17,9 +17,10 @@ import pytest
 from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
+from custom_components.flexapi import client as client_module
 from custom_components.flexapi.client import FlexApiClient
 from custom_components.flexapi.const import (
-    BUSY_RETRIES,
+    REQUEST_RETRIES,
     REQUEST_TIMEOUT,
     SUBSCRIBE_DONE_TIMEOUT,
 )
@@ -27,9 +28,10 @@ from custom_components.flexapi.protocol import messages as msgs
 from custom_components.flexapi.protocol.errors import (
     FlexApiError,
     FlexApiResponseError,
+    FlexApiStoppedError,
     FlexApiTimeoutError,
 )
-from custom_components.flexapi.protocol.topics import Topics
+from custom_components.flexapi.protocol.topics import MAX_TOPIC_GROUPS, Topics
 
 from .compat import MQTT_SUBSCRIBE_DONE
 from .helpers import (
@@ -262,7 +264,6 @@ async def test_bare_error_response_fails_the_oldest_pending(
         ("invalid_token", "token expired", "invalid_token"),
         ("not_support", None, "not_support"),
         ("brand_new_code", None, "brand_new_code"),
-        (None, None, "device_error"),
     ],
 )
 async def test_error_response_raises_with_code(
@@ -290,38 +291,101 @@ async def test_error_response_raises_with_code(
     assert not client._pending
 
 
-async def test_device_busy_is_retried_then_raised(
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        ("device_busy", "device_busy"),
+        ("device_error", "device_error"),
+        ("data_invalid", "data_invalid"),
+        (None, "device_error"),  # an error without a code
+    ],
+)
+async def test_retryable_errors_are_retried_with_new_tokens_then_raised(
     hass: HomeAssistant,
     mqtt_mock: MqttMockHAClient,
     client: FlexApiClient,
     freezer: FrozenDateTimeFactory,
+    error: str | None,
+    code: str,
 ) -> None:
+    """§2.1.2: device_busy, device_error and data_invalid say "retry request"."""
     topic = BASE + "gnss/set"
     future = start(
         client.async_request(topic, msgs.build_group_settings("tok-1", interval=60))
     )
     await settle(hass)
-    for attempt in range(1, BUSY_RETRIES + 1):
+    for attempt in range(1, REQUEST_RETRIES + 1):
         assert len(published(mqtt_mock, topic)) == attempt
-        answer(hass, mqtt_mock, topic, error="device_busy")
+        token = payloads(mqtt_mock, topic)[-1]["client_token"]
+        fire_json(hass, topic + "/resp", {"client_token": token, "error": error})
         await settle(hass)
         assert not future.done()
         # The retry keeps the request spacing...
         await advance(hass, freezer, REQUEST_SPACING - EPS)
         assert len(published(mqtt_mock, topic)) == attempt
         await advance(hass, freezer, 2 * EPS)
-    # ...and resends the very same request.
+    # ...and resends the same request, each time with a new token.
     sent = payloads(mqtt_mock, topic)
-    assert len(sent) == BUSY_RETRIES + 1
-    assert all(p == {"client_token": "tok-1", "interval": 60} for p in sent)
+    assert len(sent) == REQUEST_RETRIES + 1
+    assert [p["interval"] for p in sent] == [60] * len(sent)
+    tokens = [p["client_token"] for p in sent]
+    assert tokens[0] == "tok-1"
+    assert len(set(tokens)) == len(tokens)
 
-    answer(hass, mqtt_mock, topic, error="device_busy", error_desc="busy")
+    last = {"client_token": tokens[-1], "error": error, "error_desc": "try again"}
+    fire_json(hass, topic + "/resp", last)
     await settle(hass)
     with pytest.raises(FlexApiResponseError) as err:
         future.result()
-    assert err.value.code == "device_busy"
+    assert (err.value.code, err.value.description) == (code, "try again")
+    assert not client._pending
     await advance(hass, freezer, 2 * REQUEST_SPACING)
-    assert len(published(mqtt_mock, topic)) == BUSY_RETRIES + 1
+    assert len(published(mqtt_mock, topic)) == REQUEST_RETRIES + 1
+
+
+async def test_late_answer_to_a_retried_attempt_is_ignored(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    client: FlexApiClient,
+    freezer: FrozenDateTimeFactory,
+    on_data: Mock,
+) -> None:
+    """An answer with the first attempt's token never resolves the retry."""
+    topic = BASE + "gnss/refresh"
+    future = refresh(client, "gnss")
+    await settle(hass)
+    first = answer(hass, mqtt_mock, topic, error="device_busy")["client_token"]
+    await advance(hass, freezer, REQUEST_SPACING + EPS)
+    [_, retry] = payloads(mqtt_mock, topic)
+    assert retry["client_token"] != first
+
+    # The first attempt's success arrives after all, late: it matches nothing.
+    respond(hass, topic, first, {"gnss.fix": 1})
+    await settle(hass)
+    assert not future.done()
+    on_data.assert_not_called()
+
+    respond(hass, topic, retry["client_token"], {"gnss.fix": 3})
+    await settle(hass)
+    assert future.result() == {"gnss.fix": 3}
+    on_data.assert_called_once_with("gnss", {"gnss.fix": 3})
+
+
+@pytest.mark.parametrize("error", ["invalid_parameter", "not_found", "data_empty"])
+async def test_other_errors_are_not_retried(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    client: FlexApiClient,
+    freezer: FrozenDateTimeFactory,
+    error: str,
+) -> None:
+    future = refresh(client, "gnss")
+    await settle(hass)
+    answer(hass, mqtt_mock, BASE + "gnss/refresh", error=error)
+    await advance(hass, freezer, 3 * REQUEST_SPACING)
+    with pytest.raises(FlexApiResponseError, match=error):
+        future.result()
+    assert len(published(mqtt_mock, BASE + "gnss/refresh")) == 1
 
 
 async def test_busy_retry_goes_before_waiting_requests(
@@ -967,11 +1031,10 @@ async def test_stop_fails_everything_and_unsubscribes(
     await settle(hass)
 
     client.async_stop()
-    await settle(hass)
+    await settle(hass)  # no time passes: no timeout is involved
     for future in (obd, io_in_flight, io_waiting, gnss):
-        with pytest.raises(FlexApiError, match="unloaded") as err:
+        with pytest.raises(FlexApiStoppedError, match="unloading"):
             future.result()
-        assert type(err.value) is FlexApiError
     assert not ours & subscribed_topics(mqtt_mock)
     assert not client._pending
 
@@ -981,3 +1044,148 @@ async def test_stop_fails_everything_and_unsubscribes(
     on_data.assert_not_called()
     assert len(published(mqtt_mock)) == count
     client.async_stop()  # idempotent
+
+
+async def test_a_stopped_client_fails_new_requests_and_publishes_nothing(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    client: FlexApiClient,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    client.async_stop()
+    with pytest.raises(FlexApiStoppedError):
+        await client.async_request(
+            client.topics.refresh("gnss"), msgs.build_refresh(msgs.new_token())
+        )
+    # The lanes too refuse a job at once (a retry re-submits one this way).
+    job_future = hass.loop.create_future()
+    job = client_module._Job(BASE + "obd/refresh", {"client_token": "t"}, None, [])
+    job.futures.append(job_future)
+    for lane in client.lanes.values():
+        assert lane.submit(job) is job_future
+        assert isinstance(job_future.exception(), FlexApiStoppedError)
+        assert lane._task is None
+    await advance(hass, freezer, 30)
+    assert not published(mqtt_mock)
+
+
+async def test_a_stop_during_a_busy_retry_sends_no_retry(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    client: FlexApiClient,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    future = refresh(client, "gnss")
+    await settle(hass)
+    answer(hass, mqtt_mock, BASE + "gnss/refresh", error="device_busy")
+    await settle(hass)
+    client.async_stop()  # the retry waits for its spacing
+    await settle(hass)
+    with pytest.raises(FlexApiStoppedError):
+        future.result()
+    await advance(hass, freezer, 30)
+    assert len(published(mqtt_mock)) == 1
+
+
+# -- a failing send ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (RuntimeError("boom"), "sending failed: RuntimeError"),
+        (TypeError("not serializable"), "sending failed: TypeError"),
+        (HomeAssistantError("not connected"), "MQTT publish failed: not connected"),
+    ],
+)
+async def test_a_failing_send_fails_one_request_and_the_lane_keeps_going(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    client: FlexApiClient,
+    freezer: FrozenDateTimeFactory,
+    error: Exception,
+    message: str,
+) -> None:
+    """A send that raises, even no HomeAssistantError, fails only its request.
+
+    The publish fails before it ever suspends, as it does at once when MQTT
+    is down: the requests queued behind it must still go out.
+    """
+    real_publish = client_module.mqtt.async_publish
+    calls = 0
+
+    async def publish(*args: Any, **kwargs: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise error
+        await real_publish(*args, **kwargs)
+
+    with patch.object(client_module.mqtt, "async_publish", publish):
+        broken = refresh(client, "gnss")
+        waiting = refresh(client, "obd")
+        await settle(hass)
+        # At once, not after the response timeout.
+        with pytest.raises(FlexApiError, match=message):
+            broken.result()
+        assert not client._pending
+        await advance(hass, freezer, REQUEST_SPACING + EPS)
+        assert published_topics(mqtt_mock) == [BASE + "obd/refresh"]
+        answer(hass, mqtt_mock, BASE + "obd/refresh", {"obd.rpm": 800})
+        await settle(hass)
+        assert waiting.result() == {"obd.rpm": 800}
+        later = refresh(client, "io")
+        await advance(hass, freezer, REQUEST_SPACING + EPS)
+        answer(hass, mqtt_mock, BASE + "io/refresh", {"io.DI1": 1})
+        await settle(hass)
+        assert later.result() == {"io.DI1": 1}
+
+
+async def test_a_lane_survives_any_send_that_raises(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """The lane itself fails a job whose send raised, and goes on."""
+    sent: list[str] = []
+
+    async def send(job: Any) -> None:
+        if job.topic == "bad":
+            raise ValueError("bug")
+        sent.append(job.topic)
+        job.resolve(result="ok")
+
+    lane = client_module.RequestLane(hass, "test", REQUEST_SPACING, send)
+    futures = [
+        lane.submit(
+            client_module._Job(
+                topic, {"client_token": topic}, None, [hass.loop.create_future()]
+            )
+        )
+        for topic in ("bad", "good")
+    ]
+    await advance(hass, freezer, REQUEST_SPACING + EPS)
+    with pytest.raises(FlexApiError, match="sending failed: ValueError"):
+        futures[0].result()
+    assert futures[1].result() == "ok"
+    assert sent == ["good"]
+
+
+# -- bounded tables -------------------------------------------------------------
+
+
+async def test_uploads_on_many_topics_keep_the_repeat_table_bounded(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, freezer: FrozenDateTimeFactory
+) -> None:
+    repeats = Mock()
+    on_data = Mock()
+    client = FlexApiClient(hass, Topics("VG1"), on_data=on_data, on_repeat=repeats)
+    await client.async_start()
+    for index in range(5 * MAX_TOPIC_GROUPS):
+        fire_json(hass, BASE + f"app{index}/info", {"userdata.x": "1"})
+    await settle(hass)
+    assert on_data.call_count == 5 * MAX_TOPIC_GROUPS
+    assert len(client._last_info) == MAX_TOPIC_GROUPS
+    # The newest topics are still recognised as repeats.
+    fire_json(hass, BASE + f"app{5 * MAX_TOPIC_GROUPS - 1}/info", {"userdata.x": "1"})
+    await settle(hass)
+    repeats.assert_called_once_with(f"app{5 * MAX_TOPIC_GROUPS - 1}")
+    await stop(hass, freezer, client)

@@ -36,12 +36,14 @@ from custom_components.flexapi import (
     select as select_platform,
     switch as switch_platform,
 )
-from custom_components.flexapi.const import REQUEST_TIMEOUT
+from custom_components.flexapi.const import REQUEST_RETRIES, REQUEST_TIMEOUT
 from custom_components.flexapi.control import APP_POLL_INTERVAL, IO_GATHER, IO_SPACING
 from custom_components.flexapi.helpers import home_assistant_error
 from custom_components.flexapi.protocol.errors import (
+    RETRYABLE_CODES,
     FlexApiError,
     FlexApiResponseError,
+    FlexApiStoppedError,
     FlexApiTimeoutError,
     FlexApiValueError,
 )
@@ -379,15 +381,23 @@ async def test_gateway_errors_are_translated(
 ) -> None:
     call = await switch(hass, True, 4)
     await advance(hass, freezer, IO_GATHER)
-    if error is None:
-        await advance(hass, freezer, REQUEST_TIMEOUT)
-    else:
-        answer_io(hass, mqtt_mock, error=error)
-        await settle(hass)
+    # §2.1.2: device_error is retried, each attempt with a new token, in the
+    # io lane's spacing; the caller hears the last attempt's answer.
+    attempts = 1 + (REQUEST_RETRIES if error in RETRYABLE_CODES else 0)
+    for attempt in range(attempts):
+        if attempt:
+            await advance(hass, freezer, IO_SPACING)
+        if error is None:
+            await advance(hass, freezer, REQUEST_TIMEOUT)
+        else:
+            answer_io(hass, mqtt_mock, error=error)
+            await settle(hass)
     with pytest.raises(HomeAssistantError) as err:
         call.result()
     assert err.value.translation_key == translation_key
-    assert len(payloads(mqtt_mock, IO)) == 1
+    sent = payloads(mqtt_mock, IO)
+    assert len(sent) == attempts
+    assert len({request["client_token"] for request in sent}) == attempts
     assert state(hass, DO.format(4)).state == STATE_OFF
 
 
@@ -471,7 +481,7 @@ async def test_unloading_answers_waiting_callers(
     assert await hass.config_entries.async_unload(flexapi_entry.entry_id)
     await settle(hass)
     assert waiting.done()
-    assert "unloaded" in str(waiting.exception())
+    assert isinstance(waiting.exception(), FlexApiStoppedError)
     assert payloads(mqtt_mock, IO) == []
 
 
@@ -675,7 +685,7 @@ async def test_requests_after_unload_fail(
     runtime: FlexApiRuntime = flexapi_entry.runtime_data
     control = runtime.control
     assert await hass.config_entries.async_unload(flexapi_entry.entry_id)
-    with pytest.raises(FlexApiError, match="unloaded"):
+    with pytest.raises(FlexApiStoppedError):
         await control.io.async_submit({"io.DO1": 1})
 
 

@@ -10,6 +10,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.mqtt import MQTT_CONNECTION_STATE
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 import pytest
@@ -25,7 +26,8 @@ from custom_components.flexapi.const import (
     CONF_STALE_MULTIPLIER,
     DOMAIN,
 )
-from custom_components.flexapi.protocol.errors import FlexApiError
+from custom_components.flexapi.protocol.errors import FlexApiStoppedError
+from custom_components.flexapi.runtime import FlexApiRuntime
 
 from .helpers import (
     advance,
@@ -33,6 +35,7 @@ from .helpers import (
     fire_json,
     make_entry,
     published,
+    published_topics,
     settle,
     start,
     subscribed_topics,
@@ -126,7 +129,7 @@ async def test_unload_leaves_nothing_behind_and_reload_works(
     await settle(hass)
     assert flexapi_entry.state is ConfigEntryState.NOT_LOADED
     assert not ours & subscribed_topics(mqtt_mock)
-    with pytest.raises(FlexApiError, match="unloaded"):
+    with pytest.raises(FlexApiStoppedError, match="unloading"):
         pending.result()
 
     # Nothing reaches the old runtime: no data, no staleness, no MQTT status.
@@ -153,13 +156,71 @@ async def test_unload_stops_the_start_up_requests(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """The sysinfo refresh is on the wire; app and group/get must not follow."""
+    runtime: FlexApiRuntime = flexapi_entry.runtime_data
     assert published(mqtt_mock, "v1/VG1/sysinfo/refresh")
+    queued = start(runtime.async_refresh("gnss"))
+    await settle(hass)
     assert await hass.config_entries.async_unload(flexapi_entry.entry_id)
     await settle(hass)
+    with pytest.raises(FlexApiStoppedError):
+        queued.result()
+    with pytest.raises(FlexApiStoppedError):
+        await runtime.async_refresh("io")
     count = len(published(mqtt_mock))
     await advance(hass, freezer, 30)
     assert len(published(mqtt_mock)) == count
     assert not published(mqtt_mock, "v1/VG1/app/refresh")
+    assert not published(mqtt_mock, "v1/VG1/gnss/refresh")
+
+
+@pytest.mark.parametrize(
+    ("error", "state"),
+    [
+        (RuntimeError("boom"), ConfigEntryState.SETUP_ERROR),
+        (ConfigEntryNotReady("later"), ConfigEntryState.SETUP_RETRY),
+        (ConfigEntryError("broken"), ConfigEntryState.SETUP_ERROR),
+    ],
+    ids=["other-exception", "not-ready", "config-entry-error"],
+)
+async def test_a_failed_setup_stops_once_and_sends_nothing_more(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    freezer: FrozenDateTimeFactory,
+    error: Exception,
+    state: ConfigEntryState,
+) -> None:
+    """With the start-up requests on: nothing follows the failure.
+
+    HA runs the on-unload callbacks and cancels background tasks for
+    ConfigEntryNotReady and ConfigEntryError only; the stop must happen
+    exactly once either way.
+    """
+    entry = make_entry()
+    entry.add_to_hass(hass)
+    real_stop = FlexApiRuntime.async_stop
+    with (
+        patch.object(
+            hass.config_entries,
+            "async_forward_entry_setups",
+            AsyncMock(side_effect=error),
+        ),
+        patch.object(
+            FlexApiRuntime, "async_stop", autospec=True, side_effect=real_stop
+        ) as stop,
+    ):
+        assert not await hass.config_entries.async_setup(entry.entry_id)
+        await settle(hass)
+        assert entry.state is state
+        assert stop.call_count == 1
+    assert published_topics(mqtt_mock) == ["v1/VG1/sysinfo/refresh"]
+    assert not {"v1/VG1/+/info", "v1/VG1/+/+/resp"} & subscribed_topics(mqtt_mock)
+    # No setup retry (it would start over); an unload does not cancel tasks.
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    # Not the start-up task, not its app/refresh or group/get: nothing more.
+    await advance(hass, freezer, 60)
+    fire_json(hass, "v1/VG1/gnss/info", {"gnss.fix": 3})
+    await advance(hass, freezer, 60)
+    assert published_topics(mqtt_mock) == ["v1/VG1/sysinfo/refresh"]
 
 
 async def test_option_change_reloads(

@@ -22,11 +22,13 @@ from custom_components.flexapi.const import (
     STALE_CHECK_SECONDS,
 )
 from custom_components.flexapi.protocol.errors import (
+    FlexApiNotAppliedError,
     FlexApiResponseError,
+    FlexApiStoppedError,
     FlexApiValueError,
 )
 from custom_components.flexapi.protocol.messages import CustomGroup
-from custom_components.flexapi.protocol.topics import RESERVED_GROUPS
+from custom_components.flexapi.protocol.topics import MAX_TOPIC_GROUPS, RESERVED_GROUPS
 from custom_components.flexapi.runtime import FlexApiRuntime
 
 from .helpers import (
@@ -266,34 +268,23 @@ async def test_set_and_remove_custom_groups(
     hass_storage: dict[str, Any],
 ) -> None:
     group = CustomGroup("fleet", 30, {"gnss.speed": "spd", "io.DI2": ""})
-    future = await request(hass, runtime.async_set_custom_groups([group]))
-    request_body = answer(
-        hass,
-        mqtt_mock,
-        BASE + "group/set",
-        [{"group_name": "fleet", "interval": 30, "interest": {"gnss.speed": "spd"}}],
-    )
+    other = CustomGroup("other", 10, {"obd.rpm": "r"})
+    future = await request(hass, runtime.async_set_custom_groups([group, other]))
+    request_body = answer(hass, mqtt_mock, BASE + "group/set", [FLEET_ECHO, OTHER_ECHO])
     await settle(hass)
     assert request_body["settings"] == [
         {
             "group_name": "fleet",
             "interval": 30,
             "interest": {"gnss.speed": "spd", "io.DI2": ""},
-        }
+        },
+        {"group_name": "other", "interval": 10, "interest": {"obd.rpm": "r"}},
     ]
-    future.result()
-    assert runtime.custom_groups["fleet"].interest == {"gnss.speed": "spd"}
+    assert future.result() == [FLEET_ECHO, OTHER_ECHO]
+    assert runtime.custom_groups == {"fleet": group, "other": other}
     fire_json(hass, BASE + "fleet/info", {"spd": 12.5})
     await settle(hass)
     assert runtime.store.values["gnss.speed"] == 12.5
-
-    # A result that is no group list: what we asked for is applied.
-    other = CustomGroup("other", 10, {"obd.rpm": "r"})
-    future = start(runtime.async_set_custom_groups([other]))
-    await advance(hass, freezer, REQUEST_SPACING)
-    answer(hass, mqtt_mock, BASE + "group/set", {})
-    await settle(hass)
-    assert runtime.custom_groups["other"] == other
 
     future = start(runtime.async_remove_custom_groups(["fleet", "fleet"]))
     await advance(hass, freezer, REQUEST_SPACING)
@@ -313,6 +304,141 @@ async def test_set_and_remove_custom_groups(
     assert stored["custom_groups"] == {
         "other": {"interval": 10, "interest": {"obd.rpm": "r"}}
     }
+
+
+FLEET_ECHO = {
+    "group_name": "fleet",
+    "interval": 30,
+    "interest": {"gnss.speed": "spd", "io.DI2": ""},
+}
+OTHER_ECHO = {"group_name": "other", "interval": 10, "interest": {"obd.rpm": "r"}}
+
+
+async def learn_group1(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, runtime: FlexApiRuntime
+) -> None:
+    """group/get: the device has group1 (60 s, aliases lat, lon, ...)."""
+    future = await request(hass, runtime.async_get_custom_groups())
+    answer(hass, mqtt_mock, BASE + "group/get", CUSTOM_GROUPS[:1])
+    await settle(hass)
+    future.result()
+
+
+@pytest.mark.parametrize(
+    ("update", "sent", "echo"),
+    [
+        (CustomGroup("group1", interval=120), {"interval": 120}, {"interval": 120}),
+        (
+            CustomGroup("group1", interest={"gnss.latitude": "la"}),
+            {"interest": {"gnss.latitude": "la"}},
+            {"interest": {"gnss.latitude": "la"}},
+        ),
+    ],
+    ids=["interval-only", "interest-only"],
+)
+async def test_a_partial_custom_group_update_keeps_the_other_setting(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    runtime: FlexApiRuntime,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+    update: CustomGroup,
+    sent: dict[str, Any],
+    echo: dict[str, Any],
+) -> None:
+    """§3.2.1 cases 2 and 3 apply to custom groups; the echo has only what was sent."""
+    await learn_group1(hass, mqtt_mock, runtime)
+    future = start(runtime.async_set_custom_groups([update]))
+    await advance(hass, freezer, REQUEST_SPACING)
+    request_body = answer(
+        hass, mqtt_mock, BASE + "group/set", [{"group_name": "group1", **echo}]
+    )
+    await settle(hass)
+    future.result()
+    assert request_body["settings"] == [{"group_name": "group1", **sent}]
+
+    group1 = runtime.custom_groups["group1"]
+    expected_interest = sent.get("interest", CUSTOM_GROUPS[0]["interest"])
+    assert group1.interval == sent.get("interval", 60)
+    assert group1.interest == expected_interest
+    assert runtime.interval("group1") == sent.get("interval", 60)
+    # The group's data still lands on its keys, through the kept aliases.
+    alias = expected_interest["gnss.latitude"]
+    fire_json(hass, BASE + "group1/info", {alias: 40.5})
+    await settle(hass)
+    assert runtime.store.values["gnss.latitude"] == 40.5
+    assert not runtime.store.unmapped
+    await advance(hass, freezer, 1.5)  # the delayed save
+    stored = hass_storage[STORAGE_KEY.format(runtime.entry.entry_id)]["data"]
+    assert stored["custom_groups"]["group1"] == {
+        "interval": sent.get("interval", 60),
+        "interest": expected_interest,
+    }
+
+
+@pytest.mark.parametrize(
+    ("echo", "unapplied", "recorded"),
+    [
+        # The interest echo lost a key: the device holds what it echoed.
+        (
+            [{**FLEET_ECHO, "interest": {"gnss.speed": "spd"}}],
+            ["fleet/interest"],
+            CustomGroup("fleet", 30, {"gnss.speed": "spd"}),
+        ),
+        ([{"group_name": "fleet", "interval": 30}], ["fleet/interest"], None),
+        ([{**FLEET_ECHO, "interval": 60}], ["fleet/interval"], None),
+        ([], ["fleet/interval", "fleet/interest"], None),
+        ({}, ["fleet/interval", "fleet/interest"], None),
+        (None, ["fleet/interval", "fleet/interest"], None),
+    ],
+    ids=["interest-shrunk", "no-interest", "other-interval", "empty", "object", "null"],
+)
+async def test_a_custom_group_echo_that_differs_raises_not_applied(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    runtime: FlexApiRuntime,
+    echo: Any,
+    unapplied: list[str],
+    recorded: CustomGroup | None,
+) -> None:
+    """§2.1.1: what the echo confirms is recorded, the rest is an error."""
+    group = CustomGroup("fleet", 30, {"gnss.speed": "spd", "io.DI2": ""})
+    future = await request(hass, runtime.async_set_custom_groups([group]))
+    answer(hass, mqtt_mock, BASE + "group/set", echo)
+    await settle(hass)
+    with pytest.raises(FlexApiNotAppliedError) as err:
+        future.result()
+    assert list(err.value.keys) == unapplied
+    assert err.value.result == echo
+    if recorded is not None:
+        assert runtime.custom_groups["fleet"] == recorded
+    elif "fleet/interval" in unapplied and "fleet/interest" in unapplied:
+        assert "fleet" not in runtime.custom_groups
+    else:
+        fleet = runtime.custom_groups["fleet"]
+        confirmed = {k: v for k, v in echo[0].items() if k != "group_name"}
+        assert fleet.interval == confirmed.get("interval")
+        assert fleet.interest == confirmed.get("interest")
+
+
+async def test_an_unconfirmed_removal_keeps_the_group(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    runtime: FlexApiRuntime,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await learn_group1(hass, mqtt_mock, runtime)
+    future = start(runtime.async_remove_custom_groups(["group1"]))
+    await advance(hass, freezer, REQUEST_SPACING)
+    answer(hass, mqtt_mock, BASE + "group/set", [{"group_name": "group1"}])
+    await settle(hass)
+    with pytest.raises(FlexApiNotAppliedError) as err:
+        future.result()
+    assert err.value.keys == ("group1/interest",)
+    assert "group1" in runtime.custom_groups
+    fire_json(hass, BASE + "group1/info", {"lat": 1.5})
+    await settle(hass)
+    assert runtime.store.values["gnss.latitude"] == 1.5
 
 
 async def test_events_reach_listeners_and_data(
@@ -519,23 +645,12 @@ async def test_disabled_upload_never_goes_stale(
     assert not runtime.is_available("userdata")
 
 
-@pytest.mark.parametrize(
-    "confirmed",
-    [
-        {"interest": {"obd.mil": "MIL", "obd.dtcs": "dtcNum"}, "interval": 60},
-        {},
-        None,
-    ],
-    ids=["echoed", "empty-result", "null-result"],
-)
 async def test_set_group_interest_resolves_aliases(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    runtime: FlexApiRuntime,
-    confirmed: dict[str, Any] | None,
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, runtime: FlexApiRuntime
 ) -> None:
     """§3.2.1: an alias renames the key in reported data."""
     interest = {"obd.mil": "MIL", "obd.dtcs": "dtcNum"}
+    confirmed = {"interest": interest, "interval": 60}
     future = await request(
         hass, runtime.async_set_group("obd", interval=60, interest=interest)
     )
@@ -556,6 +671,96 @@ async def test_set_group_interest_resolves_aliases(
     await settle(hass)
     assert runtime.store.values["obd.mil"] is True
     assert runtime.store.unmapped == {"MIL": "0"}
+
+
+@pytest.mark.parametrize(
+    ("echo", "unapplied", "interval", "aliases"),
+    [
+        ({"interval": 60}, ["interest"], 60, {}),
+        ({"interest": {"obd.mil": "MIL"}}, ["interval"], 10, {"MIL": "obd.mil"}),
+        ({"interval": 30, "interest": {"obd.mil": "MIL"}}, ["interval"], 30, None),
+        ({"interval": "60", "interest": {"obd.mil": "MIL"}}, [], 60, None),
+        ({}, ["interval", "interest"], 10, {}),
+        (None, ["interval", "interest"], 10, {}),
+        ([60], ["interval", "interest"], 10, {}),
+    ],
+    ids=[
+        "no-interest",
+        "no-interval",
+        "other-interval",
+        "string-interval",
+        "empty",
+        "null",
+        "list",
+    ],
+)
+async def test_set_group_records_only_what_the_echo_confirms(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    runtime: FlexApiRuntime,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+    echo: Any,
+    unapplied: list[str],
+    interval: int,
+    aliases: dict[str, str] | None,
+) -> None:
+    """§2.1.1: check the content of result; name what was not applied."""
+    future = await request(
+        hass, runtime.async_set_group("obd", interval=60, interest={"obd.mil": "MIL"})
+    )
+    answer(hass, mqtt_mock, BASE + "obd/set", echo)
+    await settle(hass)
+    if unapplied:
+        with pytest.raises(FlexApiNotAppliedError) as err:
+            future.result()
+        assert list(err.value.keys) == unapplied
+        assert err.value.result == echo
+    else:
+        assert future.result() == echo
+    assert runtime.interval("obd") == interval
+    assert runtime.store.aliases("obd") == (
+        {"MIL": "obd.mil"} if aliases is None else aliases
+    )
+    await advance(hass, freezer, 1.5)  # the delayed save, if any
+    key = STORAGE_KEY.format(runtime.entry.entry_id)
+    if unapplied == ["interval", "interest"]:  # nothing confirmed: nothing saved
+        assert key not in hass_storage
+    else:
+        stored = hass_storage[key]["data"]["settings"]["obd"]
+        assert stored.get("interval", 10) == interval
+
+
+async def test_a_partial_reserved_group_update_keeps_the_other_setting(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    runtime: FlexApiRuntime,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """§3.2.1 cases 2 and 3: an interval change keeps the aliases, and back."""
+    future = await request(
+        hass, runtime.async_set_group("obd", interest={"obd.mil": "MIL"})
+    )
+    answer(hass, mqtt_mock, BASE + "obd/set", {"interest": {"obd.mil": "MIL"}})
+    await settle(hass)
+    future.result()
+    future = start(runtime.async_set_group("obd", interval=20))
+    await advance(hass, freezer, REQUEST_SPACING)
+    assert set(answer(hass, mqtt_mock, BASE + "obd/set", {"interval": 20})) == {
+        "client_token",
+        "interval",
+    }
+    await settle(hass)
+    future.result()
+    assert runtime.interval("obd") == 20
+    assert runtime.store.aliases("obd") == {"MIL": "obd.mil"}
+    future = start(runtime.async_set_group("obd", interest={"obd.rpm": "R"}))
+    await advance(hass, freezer, REQUEST_SPACING)
+    answer(hass, mqtt_mock, BASE + "obd/set", {"interest": {"obd.rpm": "R"}})
+    await settle(hass)
+    future.result()
+    assert runtime.interval("obd") == 20
+    assert runtime.store.aliases("obd") == {"R": "obd.rpm"}
 
 
 async def test_set_group_error_changes_nothing(
@@ -838,6 +1043,66 @@ async def test_a_restart_keeps_the_device_fields_sysinfo_has_not_given_yet(
     assert device is not None
     assert device.model == "VG710"
     assert device.connections == {(dr.CONNECTION_NETWORK_MAC, "00:18:05:10:99:66")}
+
+
+# -- stop ------------------------------------------------------------------------
+
+
+async def test_stop_fails_every_request_and_publishes_nothing_more(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    flexapi_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The start-up requests run (sysinfo on the wire) when the runtime stops."""
+    runtime: FlexApiRuntime = flexapi_entry.runtime_data
+    assert published(mqtt_mock, BASE + "sysinfo/refresh")
+    queued = start(runtime.async_refresh("gnss"))
+    setting = start(runtime.async_set_group("obd", interval=20))
+    await settle(hass)
+    count = len(published(mqtt_mock))
+
+    runtime.async_stop()
+    await settle(hass)
+    # Not even the start-up task goes on with app/refresh and group/get.
+    await run_for(hass, freezer, 60)
+    assert len(published(mqtt_mock)) == count
+    assert not published(mqtt_mock, BASE + "app/refresh")
+    assert not published(mqtt_mock, BASE + "group/get")
+    # Failed at once, not timed out (their answer would have had 10 s).
+    for future in (queued, setting):
+        with pytest.raises(FlexApiStoppedError):
+            future.result()
+    with pytest.raises(FlexApiStoppedError):
+        await runtime.async_refresh("io")
+    with pytest.raises(FlexApiStoppedError):
+        await runtime.async_get_custom_groups()
+    # Uploads and a reconnect start nothing either.
+    runtime.handle_info("gnss", {"gnss.fix": 3})
+    runtime._handle_mqtt_status(False)
+    runtime._handle_mqtt_status(True)
+    await run_for(hass, freezer, 1000)
+    assert len(published(mqtt_mock)) == count
+    runtime.async_stop()  # idempotent
+
+
+async def test_uploads_on_many_topics_keep_runtime_tables_bounded(
+    hass: HomeAssistant, runtime: FlexApiRuntime
+) -> None:
+    """Per-topic tables stay bounded, as the unknown-key store is."""
+    for index in range(5 * MAX_TOPIC_GROUPS):
+        fire_json(hass, BASE + f"app{index}/info", {"gnss.fix": index % 4})
+    await settle(hass)
+    assert runtime.store.values["gnss.fix"] == (5 * MAX_TOPIC_GROUPS - 1) % 4
+    assert len(runtime._topic_groups) <= MAX_TOPIC_GROUPS
+    assert len(runtime.client._last_info) <= MAX_TOPIC_GROUPS
+    assert len(runtime.store._cache) <= MAX_TOPIC_GROUPS
+    assert len(runtime.freshness._arrivals) <= MAX_TOPIC_GROUPS
+    # The reserved groups still work as before.
+    fire_json(hass, BASE + "gnss/info", {"gnss.fix": 3})
+    await settle(hass)
+    assert runtime.store.values["gnss.fix"] == 3
+    assert "gnss" in runtime.freshness._arrivals
 
 
 # -- review fixes: retries, learned intervals, replays -------------------------

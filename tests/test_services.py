@@ -491,13 +491,14 @@ async def test_existing_groups_count_towards_the_limit(
             "groups": [new[0], {"group_name": "g3", "interval": 5}],
         },
     )
-    request = reply(hass, mqtt_mock, "group/set", [])
-    assert body(request) == {
+    sent = {
         "settings": [
             {"group_name": "a", "interest": {"obd.rpm": ""}},
             {"group_name": "g3", "interval": 5},
         ]
     }
+    request = reply(hass, mqtt_mock, "group/set", sent["settings"])
+    assert body(request) == sent
     await outcome(hass, future)
 
 
@@ -609,7 +610,7 @@ async def test_gateway_errors(
         ("userdata_delete", {"keys": ["k"]}, "userdata/set", "not_found", "gateway_not_found"),
         ("refresh", {"group": "trip"}, "trip/refresh", "not_found", "gateway_not_found"),
         ("refresh", {"group": "app"}, "app/refresh", "not_found", "gateway_not_found"),
-        ("userdata_get", {}, "userdata/refresh", "device_error", "gateway_device_error"),
+        ("userdata_get", {}, "userdata/refresh", "auth_failed", "gateway_auth_failed"),
     ],
 )  # fmt: skip
 async def test_gateway_errors_of_every_action(

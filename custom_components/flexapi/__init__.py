@@ -43,8 +43,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlexApiConfigEntry) -> b
         runtime.update_device_registry()
         await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     except BaseException:
-        # HA runs no on-unload callbacks for a setup that raised: release the
-        # subscriptions, timers and tasks here, or a retry would double them.
+        # HA runs the on-unload callbacks and cancels the entry's background
+        # tasks only when setup raises ConfigEntryError, ConfigEntryAuthFailed
+        # or ConfigEntryNotReady, not for any other exception. So stop here,
+        # whatever was raised (the stop also cancels the start-up task), and
+        # register the stop as an on-unload callback only once setup
+        # succeeded: it then runs exactly once in either case.
         runtime.async_stop()
         raise
     entry.async_on_unload(runtime.async_stop)

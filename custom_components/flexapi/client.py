@@ -5,7 +5,9 @@ Requests carry a unique ``client_token`` and are matched to responses by it
 same response topic). Requests go through two FIFO lanes that keep the §2.3
 spacing: 1 s between settings/refresh/get requests and 5 s between io
 control requests. Waiting requests with the same merge key are merged, never
-dropped.
+dropped. The errors whose handling is "retry request" (§2.1.2) are retried
+a few times, each time with a new token. Once stopped, the client fails
+every request at once and publishes nothing more.
 """
 
 from __future__ import annotations
@@ -25,16 +27,17 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 
 from . import const
-from .const import BUSY_RETRIES, REQUEST_TIMEOUT, SPACING_MARGIN
+from .const import REQUEST_RETRIES, REQUEST_TIMEOUT, SPACING_MARGIN
 from .protocol import messages as msgs
 from .protocol.errors import (
-    ErrorCode,
+    RETRYABLE_CODES,
     FlexApiError,
     FlexApiResponseError,
+    FlexApiStoppedError,
     FlexApiTimeoutError,
 )
 from .protocol.limits import MIN_IO_CONTROL_SPACING, MIN_REQUEST_SPACING
-from .protocol.topics import RESPONSE_KINDS, TopicKind, Topics
+from .protocol.topics import RESPONSE_KINDS, TopicKind, Topics, remember
 
 _LOGGER = logging.getLogger(__name__)
 #: QoS of the device's subscriptions.
@@ -52,7 +55,7 @@ class _Job:
     #: One future per caller: merged callers each await their own, so one
     #: caller giving up never cancels the others.
     futures: list[asyncio.Future[Any]]
-    retries: int = BUSY_RETRIES
+    retries: int = REQUEST_RETRIES
     timer: asyncio.TimerHandle | None = field(default=None, repr=False)
 
     @property
@@ -98,6 +101,8 @@ class RequestLane:
         self._last_sent = -math.inf
         self._not_before = -math.inf
         self._task: asyncio.Task[None] | None = None
+        #: Set by :meth:`shutdown`: every later job fails with it at once.
+        self._closed: Exception | None = None
 
     def __len__(self) -> int:
         """Number of requests waiting."""
@@ -108,7 +113,13 @@ class RequestLane:
         self._not_before = self._hass.loop.time() + seconds
 
     def submit(self, job: _Job, *, front: bool = False) -> asyncio.Future[Any]:
-        """Queue a job, merging it into a waiting one with the same key."""
+        """Queue a job, merging it into a waiting one with the same key.
+
+        After :meth:`shutdown` the job fails at once and nothing is started.
+        """
+        if self._closed is not None:
+            job.resolve(error=self._closed)
+            return job.futures[0]
         if job.merge_key is not None and not front:
             for waiting in self._queue:
                 if waiting.merge_key == job.merge_key:
@@ -122,9 +133,14 @@ class RequestLane:
         else:
             self._queue.append(job)
         if self._task is None:
-            self._task = self._hass.async_create_background_task(
+            task = self._hass.async_create_background_task(
                 self._run(), f"flexapi request lane {self.name}"
             )
+            # The task starts eagerly: a send that never suspends (a publish
+            # failing at once) lets it finish here already. Keeping a
+            # finished task would stall every later request.
+            if not task.done():
+                self._task = task
         return job.futures[0]
 
     async def _run(self) -> None:
@@ -140,12 +156,19 @@ class RequestLane:
                 if job.abandoned:
                     continue
                 self._last_sent = loop.time()
-                await self._send(job)
+                try:
+                    await self._send(job)
+                except Exception as err:  # one job fails, not the lane
+                    # A failing send (a bug) fails its own job only: the
+                    # requests behind it still go out.
+                    _LOGGER.exception("Sending %s failed", job.topic)
+                    job.resolve(error=FlexApiError(f"sending failed: {err!r}"))
         finally:
             self._task = None
 
     def shutdown(self, error: Exception) -> None:
-        """Stop the lane and fail every waiting request."""
+        """Stop the lane for good and fail every waiting request."""
+        self._closed = error
         if self._task is not None:
             self._task.cancel()
             self._task = None
@@ -177,10 +200,12 @@ class FlexApiClient:
         #: A timed upload byte-identical to the previous one on its topic
         #: (userdata, custom groups without a timestamp): no decode, no ingest.
         self._on_repeat = on_repeat
+        #: info topic -> its last payload (at most MAX_TOPIC_GROUPS topics).
         self._last_info: dict[str, bytes | bytearray | str] = {}
         self._on_event = on_event
         self.timeout = timeout
         self._pending: dict[str, _Job] = {}
+        self._stopped = False
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self.lanes = {
             "request": RequestLane(
@@ -249,11 +274,16 @@ class FlexApiClient:
 
     @callback
     def async_stop(self) -> None:
-        """Unsubscribe, stop the lanes and fail pending requests."""
+        """Unsubscribe, stop the lanes and fail pending requests, for good.
+
+        Requests waiting, on the wire or made later fail at once with
+        :class:`FlexApiStoppedError`; nothing more is published.
+        """
+        self._stopped = True
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
-        error = FlexApiError("the FlexAPI device was unloaded")
+        error = FlexApiStoppedError()
         for lane in self.lanes.values():
             lane.shutdown(error)
         for job in self._pending.values():
@@ -274,9 +304,12 @@ class FlexApiClient:
     ) -> Any:
         """Queue a request (payload with its token) and await its result.
 
-        Raises :class:`FlexApiResponseError` when the device answers an error
-        and :class:`FlexApiTimeoutError` when it does not answer in time.
+        Raises :class:`FlexApiResponseError` when the device answers an error,
+        :class:`FlexApiTimeoutError` when it does not answer in time and
+        :class:`FlexApiStoppedError` once the client is stopped.
         """
+        if self._stopped:
+            raise FlexApiStoppedError
         job = _Job(topic, payload, merge_key, [self.hass.loop.create_future()])
         return await self.lanes[lane].submit(job)
 
@@ -293,6 +326,9 @@ class FlexApiClient:
             )
         except HomeAssistantError as err:
             self._finish(token, error=FlexApiError(f"MQTT publish failed: {err}"))
+        except Exception as err:  # a bug: fail this request only
+            _LOGGER.exception("%s: sending %s failed", self.topics.client_id, job.topic)
+            self._finish(token, error=FlexApiError(f"sending failed: {err!r}"))
 
     @callback
     def _expire(self, token: str) -> None:
@@ -330,7 +366,7 @@ class FlexApiClient:
             if self._last_info.get(msg.topic) == msg.payload:
                 self._on_repeat(parsed.group or "")
                 return
-            self._last_info[msg.topic] = msg.payload
+            remember(self._last_info, msg.topic, msg.payload)
         obj = msgs.decode_object(msg.payload)
         if obj is None:
             _LOGGER.debug("Dropping non-JSON-object payload on %s", msg.topic)
@@ -367,13 +403,21 @@ class FlexApiClient:
         if token is None or job is None or job.response_topic != topic:
             _LOGGER.debug("Ignoring response with unknown token on %s", topic)
             return
-        if response.error == ErrorCode.DEVICE_BUSY and job.retries > 0:
+        if response.error in RETRYABLE_CODES and job.retries > 0:
             self._pending.pop(token)
             if job.timer is not None:
                 job.timer.cancel()
             job.retries -= 1
+            # A new token: a late answer to this attempt must not resolve
+            # the retry (it matches nothing and is ignored).
+            job.payload[msgs.TOKEN_KEY] = msgs.new_token()
             lane = "io" if kind is TopicKind.IO_CONTROL_RESP else "request"
-            _LOGGER.debug("%s busy; retrying %s", self.topics.client_id, job.topic)
+            _LOGGER.debug(
+                "%s answered %s; retrying %s",
+                self.topics.client_id,
+                response.error,
+                job.topic,
+            )
             self.lanes[lane].submit(job, front=True)
             return
         if not response.ok:

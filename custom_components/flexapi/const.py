@@ -37,7 +37,8 @@ SUBSCRIBE_SETTLE: Final = 1.5
 SUBSCRIBE_DONE_TIMEOUT: Final = 5.0
 #: Seconds between staleness checks.
 STALE_CHECK_SECONDS: Final = 5.0
-#: Times a request is retried after ``device_busy``.
-BUSY_RETRIES: Final = 2
+#: Times a request is retried after ``device_busy``, ``device_error`` or
+#: ``data_invalid`` (§2.1.2: "retry request"), each time with a new token.
+REQUEST_RETRIES: Final = 2
 
 MANUFACTURERS: Final = {"inhand": "InHand Networks"}

@@ -34,6 +34,7 @@ from .protocol.errors import (
     FlexApiError,
     FlexApiNotAppliedError,
     FlexApiResponseError,
+    FlexApiStoppedError,
 )
 from .protocol.limits import MIN_IO_CONTROL_SPACING
 
@@ -146,7 +147,7 @@ class ControlQueue:
     async def async_submit(self, values: dict[str, int]) -> Any:
         """Queue validated wishes and wait for the request that carries them."""
         if self._closed:
-            raise FlexApiError("the FlexAPI device was unloaded")
+            raise FlexApiStoppedError()
         loop = self._hass.loop
         if not self._waiting:
             self._first_at = loop.time()
@@ -202,7 +203,7 @@ class ControlQueue:
         if self._task is not None:
             self._task.cancel()
             self._task = None
-        error = FlexApiError("the FlexAPI device was unloaded")
+        error = FlexApiStoppedError()
         for caller in (*self._in_flight_callers, *self._callers):
             caller.resolve(None, error)
         self._waiting, self._callers = {}, []

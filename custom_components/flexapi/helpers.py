@@ -13,6 +13,7 @@ from .protocol.errors import (
     FlexApiError,
     FlexApiNotAppliedError,
     FlexApiResponseError,
+    FlexApiStoppedError,
     FlexApiTimeoutError,
     FlexApiValueError,
 )
@@ -50,6 +51,10 @@ def home_assistant_error(
             translation_domain=DOMAIN,
             translation_key="not_applied",
             translation_placeholders={"keys": ", ".join(err.keys)},
+        )
+    if isinstance(err, FlexApiStoppedError):
+        return HomeAssistantError(
+            translation_domain=DOMAIN, translation_key=err.translation_key
         )
     if isinstance(err, FlexApiTimeoutError):
         return HomeAssistantError(

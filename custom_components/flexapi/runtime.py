@@ -41,10 +41,11 @@ from .protocol.errors import (
     FlexApiError,
     FlexApiNotAppliedError,
     FlexApiResponseError,
+    FlexApiStoppedError,
     FlexApiTimeoutError,
 )
 from .protocol.store import Freshness, IngestResult, ParameterStore
-from .protocol.topics import Topics
+from .protocol.topics import Topics, remember
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -110,10 +111,12 @@ class FlexApiRuntime:
         self._event_listeners: list[Callable[[msgs.FlexEvent], None]] = []
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._init_done = False
+        self._stopped = False
         self._init_task: asyncio.Task[None] | None = None
         self._init_retry_at = 0.0
         self._init_backoff = INIT_BACKOFF_MIN
-        #: topic group -> data groups its last timed upload carried.
+        #: topic group -> data groups its last timed upload carried
+        #: (at most MAX_TOPIC_GROUPS topic groups).
         self._topic_groups: dict[str, frozenset[str]] = {}
 
     # -- lifecycle ----------------------------------------------------------
@@ -148,17 +151,27 @@ class FlexApiRuntime:
 
     @callback
     def async_stop(self) -> None:
-        """Release every subscription, timer and pending request."""
+        """Release every subscription, timer, task and pending request.
+
+        Idempotent. Afterwards every request fails at once with
+        :class:`FlexApiStoppedError` and nothing more is published.
+        """
+        self._stopped = True
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
+        if self._init_task is not None:
+            self._init_task.cancel()
+            self._init_task = None
         self.client.async_stop()
 
     @callback
     def _schedule_initial_requests(self) -> None:
         """Start the start-up requests unless they ran or are running."""
-        if self._init_done or (
-            self._init_task is not None and not self._init_task.done()
+        if (
+            self._stopped
+            or self._init_done
+            or (self._init_task is not None and not self._init_task.done())
         ):
             return
         self._init_task = self.entry.async_create_background_task(
@@ -174,12 +187,14 @@ class FlexApiRuntime:
         answered = True
         requests: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
             ("sysinfo refresh", partial(self.async_refresh, "sysinfo")),
-            ("app refresh", partial(self.async_refresh, "app")),
+            ("app refresh", self.control.async_read_app),
             ("group/get", self.async_get_custom_groups),
         ]
         for name, request in requests:
             try:
                 await request()
+            except FlexApiStoppedError:
+                return  # unloading: ask nothing more
             except FlexApiTimeoutError as err:
                 answered = False
                 _LOGGER.debug("%s: %s unanswered: %s", self.client_id, name, err)
@@ -240,7 +255,7 @@ class FlexApiRuntime:
             self.freshness.observe(group, now)
         result = self.handle_data(group, data, now=now)
         if group is not None and result.groups:
-            self._topic_groups[group] = frozenset(result.groups)
+            remember(self._topic_groups, group, frozenset(result.groups))
         self._after_upload(now)
 
     @callback
@@ -410,16 +425,21 @@ class FlexApiRuntime:
         interval: int | None = None,
         interest: Mapping[str, str] | None = None,
     ) -> Any:
-        """Change a reserved group's interval and/or interest (§3.2.1)."""
+        """Change a reserved group's interval and/or interest (§3.2.1).
+
+        What the ``result`` echo confirms is recorded; a setting left out of
+        it keeps its old value. Raises :class:`FlexApiNotAppliedError`
+        naming the settings the echo did not confirm.
+        """
         payload = msgs.build_group_settings(msgs.new_token(), interval, interest)
         result = await self.client.async_request(self.topics.set(group), payload)
-        confirmed = result if isinstance(result, dict) else {}
-        self._apply_settings(
-            group,
-            confirmed.get("interval", interval),
-            confirmed.get("interest", payload.get("interest")),
-        )
-        await self._async_save()
+        if confirmed := msgs.confirmed_settings(payload, result):
+            self._apply_settings(
+                group, confirmed.get("interval"), confirmed.get("interest")
+            )
+            await self._async_save()
+        if unapplied := msgs.unapplied_keys(payload, result):
+            raise FlexApiNotAppliedError(unapplied, result)
         return result
 
     async def async_get_custom_groups(self) -> list[msgs.CustomGroup]:
@@ -451,21 +471,52 @@ class FlexApiRuntime:
         return groups
 
     async def async_set_custom_groups(self, groups: list[msgs.CustomGroup]) -> Any:
-        """Create or update custom groups."""
+        """Create or update custom groups (§4.1.1, the four cases of §3.2.1).
+
+        A group given only an interval keeps its interest (and aliases), and
+        one given only an interest keeps its interval. What each group's echo
+        confirms is recorded; :class:`FlexApiNotAppliedError` names the
+        settings (``<group>/interval``, ``<group>/interest``) it did not.
+        """
         payload = msgs.build_custom_group_set(msgs.new_token(), groups)
         result = await self.client.async_request(self.topics.group_set, payload)
-        for group in msgs.parse_custom_groups(result) or groups:
-            self._apply_custom_group(group)
+        echoes = msgs.group_set_echoes(result)
+        unapplied: list[str] = []
+        for settings in payload["settings"]:
+            name = settings["group_name"]
+            echo = echoes.get(name)
+            requested = {k: v for k, v in settings.items() if k != "group_name"}
+            if confirmed := msgs.confirmed_settings(requested, echo):
+                self._update_custom_group(
+                    name, confirmed.get("interval"), confirmed.get("interest")
+                )
+            unapplied += [
+                f"{name}/{key}" for key in msgs.unapplied_keys(requested, echo)
+            ]
         await self._async_save()
+        if unapplied:
+            raise FlexApiNotAppliedError(unapplied, result)
         return result
 
     async def async_remove_custom_groups(self, names: list[str]) -> Any:
-        """Remove custom groups."""
+        """Remove custom groups (§4.1.3).
+
+        A group is forgotten once its echo confirms ``interest: null``;
+        :class:`FlexApiNotAppliedError` names those it did not confirm.
+        """
         payload = msgs.build_custom_group_remove(msgs.new_token(), names)
         result = await self.client.async_request(self.topics.group_set, payload)
-        for name in names:
-            self._remove_custom_group(name)
+        echoes = msgs.group_set_echoes(result)
+        unapplied: list[str] = []
+        for settings in payload["settings"]:
+            name = settings["group_name"]
+            if msgs.unapplied_keys({"interest": None}, echoes.get(name)):
+                unapplied.append(f"{name}/interest")
+            else:
+                self._remove_custom_group(name)
         await self._async_save()
+        if unapplied:
+            raise FlexApiNotAppliedError(unapplied, result)
         return result
 
     async def async_userdata(self, operation: str, data: Any) -> Any:
@@ -576,6 +627,19 @@ class FlexApiRuntime:
             settings["interest"] = dict(interest)
             self.store.set_interest(group, interest)
 
+    def _update_custom_group(
+        self, name: str, interval: int | None, interest: Mapping[str, str] | None
+    ) -> None:
+        """Change what was confirmed of a custom group; keep the rest."""
+        old = self.custom_groups.get(name) or msgs.CustomGroup(name)
+        self._apply_custom_group(
+            msgs.CustomGroup(
+                name,
+                interval if interval is not None else old.interval,
+                interest if interest is not None else old.interest,
+            )
+        )
+
     def _apply_custom_group(self, group: msgs.CustomGroup) -> None:
         self.client.forget_repeats()
         self.custom_groups[group.name] = group
@@ -603,7 +667,10 @@ class FlexApiRuntime:
         data = {
             "settings": self._settings,
             "custom_groups": {
-                name: {"interval": g.interval, "interest": dict(g.interest or {})}
+                name: {
+                    "interval": g.interval,
+                    "interest": dict(g.interest) if g.interest is not None else None,
+                }
                 for name, g in self.custom_groups.items()
             },
         }

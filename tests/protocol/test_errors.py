@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from custom_components.flexapi.protocol import limits
 from custom_components.flexapi.protocol.errors import (
     ERROR_MEANINGS,
+    RETRYABLE_CODES,
     ErrorCode,
     FlexApiError,
     FlexApiResponseError,
+    FlexApiStoppedError,
     FlexApiTimeoutError,
     FlexApiValueError,
 )
+
+STRINGS = Path(__file__).parents[2] / "custom_components" / "flexapi" / "strings.json"
 
 
 def test_every_code_has_a_meaning() -> None:
@@ -35,7 +42,12 @@ def test_response_error_without_description() -> None:
 
 @pytest.mark.parametrize(
     "error",
-    [FlexApiValueError("x"), FlexApiResponseError("x"), FlexApiTimeoutError("x")],
+    [
+        FlexApiValueError("x"),
+        FlexApiResponseError("x"),
+        FlexApiTimeoutError("x"),
+        FlexApiStoppedError(),
+    ],
 )
 def test_hierarchy(error: Exception) -> None:
     assert isinstance(error, FlexApiError)
@@ -54,3 +66,15 @@ def test_limits() -> None:
     assert limits.MAX_CUSTOM_GROUPS == 16
     assert limits.MAX_GROUP_ITEMS == 256
     assert (limits.MIN_INTERVAL, limits.MAX_INTERVAL) == (0, 3600)
+
+
+def test_retryable_codes_are_those_the_spec_says_to_retry() -> None:
+    # §2.1.2: "retry request".
+    assert {"device_busy", "device_error", "data_invalid"} == RETRYABLE_CODES
+
+
+def test_stopped_error_says_the_entry_is_unloading() -> None:
+    error = FlexApiStoppedError()
+    assert "unloading" in str(error)
+    strings = json.loads(STRINGS.read_text(encoding="utf-8"))
+    assert "unloading" in strings["exceptions"][error.translation_key]["message"]

@@ -399,15 +399,21 @@ def test_parse_custom_groups_tolerates_garbage() -> None:
     result = [
         {
             "group_name": "ok",
-            "interval": "60",
+            "interval": "sixty",
             "interest": {"obd.odo": "", "obd.rpm": 5},
         },
+        {"group_name": "typed", "interval": "60", "interest": None},
+        {"group_name": "range", "interval": 3601, "interest": ["obd.odo"]},
         {"interval": 60},
         {"group_name": 5},
         "group3",
         None,
     ]
-    assert parse_custom_groups(result) == [CustomGroup("ok", None, {"obd.odo": ""})]
+    assert parse_custom_groups(result) == [
+        CustomGroup("ok", None, {"obd.odo": ""}),
+        CustomGroup("typed", 60, None),
+        CustomGroup("range", None, None),
+    ]
 
 
 @pytest.mark.parametrize("result", [None, {}, "x", {"group_name": "g"}])
@@ -852,3 +858,134 @@ def test_event_level_beyond_exact_integers_is_unknown(level: Any) -> None:
     event = messages.parse_event({"type": "DI_CHG", "status": "raise", "level": level})
     assert event is not None
     assert event.level is None
+
+
+# ---------------------------------------------------------------------------
+# Result echoes (§2.1.1)
+
+
+@pytest.mark.parametrize(
+    ("requested", "result", "unapplied"),
+    [
+        # §3.2.1 examples: the echo repeats what was sent.
+        ({"client_token": TOKEN, "interval": 0}, {"interval": 0}, []),
+        ({"interval": 60}, {"interval": 60, "interest": {"a.b": ""}}, []),
+        (
+            {"interval": 60, "interest": {"obd.mil": "MIL", "obd.dtcs": ""}},
+            {"interest": {"obd.dtcs": "", "obd.mil": "MIL"}, "interval": 60},
+            [],
+        ),
+        # Strings for typed values, bools for 0/1, the digit-zero spelling.
+        ({"interval": 60}, {"interval": "60"}, []),
+        ({"interval": 60}, {"interval": 60.0}, []),
+        ({"io.DO1": 1, "io.D02": 0}, {"io.D01": True, "io.DO2": "0"}, []),
+        ({"app.wifi_mode_2g": 1}, {"app.wifi_mode_2g": 1}, []),
+        ({"interest": None}, {"group_name": "g", "interest": None}, []),
+        # What the echo leaves out or reports otherwise.
+        (
+            {"interval": 60, "interest": {"obd.mil": "M"}},
+            {"interval": 60},
+            ["interest"],
+        ),
+        ({"interval": 60}, {"interval": 30}, ["interval"]),
+        ({"interval": 60}, {"interval": "sixty"}, ["interval"]),
+        ({"interval": 60}, {"interval": None}, ["interval"]),
+        ({"interest": {"obd.mil": "M"}}, {"interest": {"obd.mil": ""}}, ["interest"]),
+        ({"interest": {"obd.mil": "M"}}, {"interest": {}}, ["interest"]),
+        (
+            {"interest": {"obd.mil": "M"}},
+            {"interest": {"obd.mil": "M", "obd.rpm": ""}},
+            ["interest"],
+        ),
+        ({"interest": {"obd.mil": "M"}}, {"interest": "obd.mil"}, ["interest"]),
+        ({"interest": None}, {"group_name": "g"}, ["interest"]),
+        ({"interest": None}, {"interest": {}}, ["interest"]),
+        ({"io.D01": 1, "io.DO2": 1}, {"io.DO1": 0, "io.DO2": 1}, ["io.DO1"]),
+        ({"io.DO1": 1}, {"io.DO1": "on"}, ["io.DO1"]),
+        ({"userdata.k": "v"}, {"userdata.k": "w"}, ["userdata.k"]),
+        ({"userdata.k": "1"}, {"userdata.k": 1}, ["userdata.k"]),
+        # A result that is no object confirms nothing.
+        ({"client_token": TOKEN, "a.x": 1, "a.y": 2}, None, ["a.x", "a.y"]),
+        ({"a.x": 1}, [{"a.x": 1}], ["a.x"]),
+        ({"a.x": 1}, "ok", ["a.x"]),
+        ({"a.x": 1}, {}, ["a.x"]),
+        ({"client_token": TOKEN}, None, []),
+    ],
+)
+def test_unapplied_keys(
+    requested: dict[str, Any], result: Any, unapplied: list[str]
+) -> None:
+    assert messages.unapplied_keys(requested, result) == unapplied
+
+
+def test_unapplied_keys_compare_big_integers_exactly() -> None:
+    big = 2**60
+    assert messages.unapplied_keys({"a.x": big}, {"a.x": big}) == []
+    assert messages.unapplied_keys({"a.x": big}, {"a.x": big + 1}) == ["a.x"]
+
+
+@pytest.mark.parametrize(
+    ("requested", "result", "confirmed"),
+    [
+        (
+            {"client_token": TOKEN, "interval": 60, "interest": {"obd.mil": "M"}},
+            {"interval": 60, "interest": {"obd.mil": "M"}},
+            {"interval": 60, "interest": {"obd.mil": "M"}},
+        ),
+        # Only what was sent is taken from the echo.
+        (
+            {"interval": 60},
+            {"interval": 60, "interest": {"obd.mil": "M"}},
+            {"interval": 60},
+        ),
+        ({"interest": {"obd.mil": "M"}}, {"interval": 5}, {}),
+        # The device's value, valid, even where it differs from the request.
+        ({"interval": 60}, {"interval": "30"}, {"interval": 30}),
+        (
+            {"interest": {"obd.mil": "M", "obd.rpm": "R"}},
+            {"interest": {"obd.mil": "M", "obd.rpm": 5}},
+            {"interest": {"obd.mil": "M"}},
+        ),
+        ({"interval": 60}, {"interval": 3601}, {}),
+        ({"interval": 60}, {"interval": 1.5}, {}),
+        ({"interval": 60}, {"interval": True}, {}),
+        ({"interest": {"obd.mil": "M"}}, {"interest": None}, {}),
+        ({"interval": 60}, None, {}),
+        ({"interval": 60}, [60], {}),
+    ],
+)
+def test_confirmed_settings(
+    requested: dict[str, Any], result: Any, confirmed: dict[str, Any]
+) -> None:
+    assert messages.confirmed_settings(requested, result) == confirmed
+
+
+def test_group_set_echoes_by_name() -> None:
+    assert messages.group_set_echoes(CUSTOM_GROUPS) == {
+        group["group_name"]: group for group in CUSTOM_GROUPS
+    }
+    garbage = [{"interval": 5}, {"group_name": 3}, "x", None, {"group_name": "g"}]
+    assert messages.group_set_echoes(garbage) == {"g": {"group_name": "g"}}
+    for result in (None, {}, {"group_name": "g"}, "g"):
+        assert messages.group_set_echoes(result) == {}
+
+
+@pytest.mark.parametrize(
+    ("value", "interval"),
+    [
+        (0, 0),
+        (3600, 3600),
+        ("60", 60),
+        (60.0, 60),
+        (-1, None),
+        (3601, None),
+        (1.5, None),
+        (True, None),
+        (None, None),
+        ("x", None),
+        ("inf", None),
+        ([1], None),
+    ],
+)
+def test_parse_interval(value: Any, interval: int | None) -> None:
+    assert messages.parse_interval(value) == interval

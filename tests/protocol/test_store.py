@@ -12,6 +12,7 @@ from custom_components.flexapi.protocol.store import (
     Freshness,
     ParameterStore,
 )
+from custom_components.flexapi.protocol.topics import MAX_TOPIC_GROUPS
 
 from .spec_examples import (
     CELLULAR1_INFO,
@@ -464,3 +465,32 @@ def test_unknown_keys_are_capped_and_not_cached() -> None:
     # A key already kept is still updated.
     store.ingest("mygroup", {"counter_0": "new"})
     assert store.unmapped["counter_0"] == "new"
+
+
+def test_uploads_on_many_topic_groups_keep_the_tables_bounded() -> None:
+    """Resolution caches and upload timing, per topic group, stay bounded."""
+    store, freshness = ParameterStore(), Freshness(3, started=0)
+    for n in range(5 * MAX_TOPIC_GROUPS):
+        store.ingest(f"app{n}", {"gnss.fix": 3})
+        freshness.observe(f"app{n}", float(n))
+        freshness.observe(f"app{n}", float(n) + 100)
+    assert len(store._cache) == MAX_TOPIC_GROUPS
+    assert freshness._arrivals == {}
+    assert freshness.observed == {}
+    assert not freshness._gaps
+    # The newest group still resolves through its cache; reserved groups time.
+    assert f"app{5 * MAX_TOPIC_GROUPS - 1}" in store._cache
+    freshness.observe("gnss", 1.0)
+    assert "gnss" in freshness._arrivals
+
+
+def test_a_removed_custom_group_forgets_its_timing() -> None:
+    freshness = Freshness(3, started=0)
+    freshness.set_custom_group("trip", 10, ["gnss.speed"])
+    for now in (0.0, 10.0, 40.0, 70.0):
+        freshness.observe("trip", now)
+    assert freshness.observed["trip"] == 30.0
+    freshness.set_custom_group("trip", None, None)
+    assert "trip" not in freshness._arrivals
+    assert "trip" not in freshness.observed
+    assert "trip" not in freshness._gaps

@@ -10,11 +10,14 @@ import pytest
 from custom_components.flexapi.protocol.errors import FlexApiValueError
 from custom_components.flexapi.protocol.topics import (
     DEFAULT_INTERVALS,
+    MAX_TOPIC_GROUPS,
+    RESERVED_GROUPS,
     ParsedTopic,
     TopicKind as K,
     Topics,
     normalize_prefix,
     parse_suffix,
+    remember,
     split_topic,
     validate_client_id,
     validate_group_name,
@@ -400,3 +403,17 @@ def test_default_intervals() -> None:
         "userdata": 10,
         "1-wire": 10,
     }
+
+
+def test_remember_evicts_the_oldest_key_once_full() -> None:
+    table: dict[str, int] = {}
+    for n in range(5):
+        remember(table, f"t{n}", n, limit=3)
+    assert table == {"t2": 2, "t3": 3, "t4": 4}
+    remember(table, "t3", 33, limit=3)  # a known key: nothing evicted
+    assert table == {"t2": 2, "t3": 33, "t4": 4}
+
+
+def test_max_topic_groups_fits_every_real_topic_group() -> None:
+    # 8 reserved groups, forward and 16 custom groups (§2.3).
+    assert len(RESERVED_GROUPS) + 1 + 16 <= MAX_TOPIC_GROUPS

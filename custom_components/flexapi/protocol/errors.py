@@ -31,6 +31,12 @@ class ErrorCode(StrEnum):
     NOT_SUPPORT = "not_support"
 
 
+#: §2.1.2: codes whose error handling is "retry request".
+RETRYABLE_CODES: frozenset[str] = frozenset(
+    {ErrorCode.DEVICE_BUSY, ErrorCode.DEVICE_ERROR, ErrorCode.DATA_INVALID}
+)
+
+
 #: What each code means for a user, and what to do about it.
 ERROR_MEANINGS: dict[str, str] = {
     ErrorCode.AUTH_FAILED: "authentication failed; check the MQTT credentials",
@@ -80,3 +86,20 @@ class FlexApiNotAppliedError(FlexApiError):
         self.keys = tuple(keys)
         self.result = result
         super().__init__(f"not applied: {', '.join(self.keys)}")
+
+
+class FlexApiStoppedError(FlexApiError):
+    """The device's client was stopped (its entry is unloading or unloaded).
+
+    Every request still queued or on the wire fails with it, and so does
+    every request made afterwards: nothing more is published. The error
+    mapping shows it with the ``translation_key`` message.
+    """
+
+    translation_key = "entry_unloading"
+
+    def __init__(
+        self, message: str = "the FlexAPI entry is unloading; request abandoned"
+    ) -> None:
+        """An error with a fixed, clear default message."""
+        super().__init__(message)

@@ -365,6 +365,127 @@ def parse_response(obj: Mapping[str, Any]) -> Response | None:
 
 
 # ---------------------------------------------------------------------------
+# Result echoes (§2.1.1: "API callers should check the content of the result")
+
+
+def _number(value: Any) -> float | None:
+    """A JSON number, bool or numeric string as a float; ``None`` otherwise."""
+    if isinstance(value, (bool, int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
+    return None
+
+
+def _canonical_items(mapping: Mapping[Any, Any]) -> dict[Any, Any]:
+    return {
+        canonical_key(key)[0] if isinstance(key, str) else key: value
+        for key, value in mapping.items()
+    }
+
+
+def _same(sent: Any, echoed: Any) -> bool:
+    """Whether an echoed value confirms a sent one (strings for typed values too)."""
+    if isinstance(sent, Mapping):
+        if not isinstance(echoed, Mapping):
+            return False
+        sent_items, echoed_items = _canonical_items(sent), _canonical_items(echoed)
+        return sent_items.keys() == echoed_items.keys() and all(
+            _same(value, echoed_items[key]) for key, value in sent_items.items()
+        )
+    if isinstance(sent, (bool, int, float)):
+        if isinstance(sent, int) and type(echoed) is int:
+            return sent == echoed  # exact, past float precision too
+        return (number := _number(echoed)) is not None and number == float(sent)
+    if sent is None:
+        return echoed is None
+    return bool(sent == echoed)
+
+
+def unapplied_keys(requested: Mapping[str, Any], result: Any) -> list[str]:
+    """The keys of a request that its ``result`` echo does not confirm.
+
+    ``requested`` is the request body (``client_token`` is ignored) and
+    ``result`` the response's ``result``. A key is applied when the echo
+    holds it with the same value: keys compare in canonical spelling
+    (``io.D01`` confirms ``io.DO1``), numbers by value (``1``, ``1.0``,
+    ``true`` and ``"1"`` confirm ``1``), mappings key by key, ``None`` only
+    by ``null``. A result that is no JSON object confirms nothing. Keys come
+    back in the request's order, in canonical spelling.
+    """
+    echo = _canonical_items(result) if isinstance(result, Mapping) else {}
+    missing: list[str] = []
+    for key, value in requested.items():
+        if key == TOKEN_KEY:
+            continue
+        canon = canonical_key(key)[0]
+        if canon not in echo or not _same(value, echo[canon]):
+            missing.append(canon)
+    return missing
+
+
+def parse_interest(value: Any) -> dict[str, str] | None:
+    """A ``key: alias`` interest from device input; ``None`` if it is none.
+
+    Entries that are not string to string are left out.
+    """
+    if not isinstance(value, Mapping):
+        return None
+    return {
+        key: alias
+        for key, alias in value.items()
+        if isinstance(key, str) and isinstance(alias, str)
+    }
+
+
+def parse_interval(value: Any) -> int | None:
+    """An upload interval from device input (0..3600 s); ``None`` if invalid."""
+    number = _number(value) if not isinstance(value, bool) else None
+    if number is None or not number.is_integer():
+        return None
+    interval = int(number)
+    return interval if MIN_INTERVAL <= interval <= MAX_INTERVAL else None
+
+
+def confirmed_settings(requested: Mapping[str, Any], result: Any) -> dict[str, Any]:
+    """What a settings echo (§3.2.1) says about the settings we sent.
+
+    Of the ``interval`` and ``interest`` keys of ``requested``, those the
+    echo reports with a valid value, with the echoed value: what the device
+    now holds. A key we did not send is never taken from the echo (the
+    result echoes only what was sent).
+    """
+    echo = result if isinstance(result, Mapping) else {}
+    confirmed: dict[str, Any] = {}
+    if (
+        "interval" in requested
+        and (interval := parse_interval(echo.get("interval"))) is not None
+    ):
+        confirmed["interval"] = interval
+    if (
+        "interest" in requested
+        and (interest := parse_interest(echo.get("interest"))) is not None
+    ):
+        confirmed["interest"] = interest
+    return confirmed
+
+
+def group_set_echoes(result: Any) -> dict[str, Mapping[str, Any]]:
+    """A ``group/set`` result list by group name (entries without one dropped)."""
+    if not isinstance(result, list):
+        return {}
+    return {
+        entry["group_name"]: entry
+        for entry in result
+        if isinstance(entry, Mapping) and isinstance(entry.get("group_name"), str)
+    }
+
+
+# ---------------------------------------------------------------------------
 # Events (rev 1.0.9 event service)
 
 EVENT_LEVELS: dict[int, str] = {
@@ -444,17 +565,11 @@ def parse_custom_groups(result: Any) -> list[CustomGroup] | None:
             name := entry.get("group_name"), str
         ):
             continue
-        interval = entry.get("interval")
-        interest = entry.get("interest")
         groups.append(
             CustomGroup(
                 name=name,
-                interval=interval if type(interval) is int else None,
-                interest=(
-                    {k: v for k, v in interest.items() if isinstance(v, str)}
-                    if isinstance(interest, dict)
-                    else None
-                ),
+                interval=parse_interval(entry.get("interval")),
+                interest=parse_interest(entry.get("interest")),
             )
         )
     return groups

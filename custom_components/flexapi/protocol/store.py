@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .catalog import CATALOG, ValueType, canonical_key, group_of_key, lookup
-from .topics import DEFAULT_INTERVALS
+from .topics import DEFAULT_INTERVALS, remember
 
 #: Data groups the summary group carries (§1, §3.1.1).
 SUMMARY_GROUPS = frozenset({"gnss", "obd", "io", "motion"})
@@ -87,7 +87,7 @@ class ParameterStore:
         self._latest_ts: dict[str, int] = {}
         #: topic group -> alias -> canonical key.
         self._aliases: dict[str, dict[str, str]] = {}
-        #: topic group -> wire key -> resolution.
+        #: topic group -> wire key -> resolution (at most MAX_TOPIC_GROUPS).
         self._cache: dict[str | None, dict[str, Resolved]] = {}
 
     # -- aliases ------------------------------------------------------------
@@ -139,7 +139,8 @@ class ParameterStore:
         values = self.values
         cache = self._cache.get(group)
         if cache is None:
-            cache = self._cache[group] = {}
+            cache = {}
+            remember(self._cache, group, cache)
         last_group: str | None = None
         for wire_key, raw in data.items():
             res = cache.get(wire_key)
@@ -266,12 +267,18 @@ class Freshness:
         if keys is None:
             self.carriers.pop(name, None)
             self.intervals.pop(name, None)
-            self._arrivals.pop(name, None)
+            self._forget_timing(name)
         else:
             groups = {g for key in keys if (g := group_of_key(canonical_key(key)[0]))}
             self.carriers[name] = frozenset(groups)
             if interval is not None:
                 self.intervals[name] = interval
+
+    def _forget_timing(self, topic_group: str) -> None:
+        self._arrivals.pop(topic_group, None)
+        self._gaps.pop(topic_group, None)
+        self.observed.pop(topic_group, None)
+        self._on_time.discard(topic_group)
 
     def observe(self, topic_group: str, now: float) -> None:
         """Note a timed upload on a topic group (once per message).
@@ -280,7 +287,13 @@ class Freshness:
         unless the uploads before it were on time: then it is an outage, and
         only a second long gap in a row (the interval really changed) counts.
         The learned interval is the shortest of the recent long gaps.
+
+        Only topic groups with a known interval (reserved groups, custom
+        groups we know) are timed: no other upload counts for staleness, and
+        uploads on ever new topics must not grow these tables.
         """
+        if topic_group not in self.intervals:
+            return
         last = self._arrivals.get(topic_group)
         self._arrivals[topic_group] = now
         if last is None or (gap := now - last) <= 0:

@@ -11,7 +11,7 @@ from enum import StrEnum
 import unicodedata
 
 from .errors import FlexApiValueError
-from .limits import MAX_CLIENT_ID_BYTES
+from .limits import MAX_CLIENT_ID_BYTES, MAX_CUSTOM_GROUPS
 
 API_VERSION = "v1"
 
@@ -32,6 +32,11 @@ REFRESH_GROUPS: tuple[str, ...] = (*RESERVED_GROUPS, "sysinfo", "app")
 RESERVED_NAMES: frozenset[str] = frozenset(
     {*REFRESH_GROUPS, "group", "event", "forward"}
 )
+#: How many topic groups a per-topic table (repeat detection, resolution
+#: caches, upload timing) tracks: the reserved groups, forward and the
+#: device's custom groups fit several times over. A gateway app (or a broker
+#: user) publishing on ever new topics only evicts the oldest entries.
+MAX_TOPIC_GROUPS = 4 * (len(RESERVED_GROUPS) + 1 + MAX_CUSTOM_GROUPS)
 #: Default upload interval in seconds (§3.2, §2.3 notes).
 DEFAULT_INTERVALS: dict[str, int] = {
     group: (30 if group == "cellular1" else 10) for group in RESERVED_GROUPS
@@ -242,6 +247,18 @@ class Topics:
         if not topic.startswith(self.base):
             return None
         return parse_suffix(topic[len(self.base) :])
+
+
+def remember[K, V](
+    table: dict[K, V], key: K, value: V, limit: int = MAX_TOPIC_GROUPS
+) -> None:
+    """``table[key] = value``, first evicting the oldest key if ``table`` is full.
+
+    Keeps a table keyed by what arrives (topics, topic groups) bounded.
+    """
+    if key not in table and len(table) >= limit:
+        del table[next(iter(table))]
+    table[key] = value
 
 
 def parse_suffix(suffix: str) -> ParsedTopic | None:
