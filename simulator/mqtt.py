@@ -95,6 +95,8 @@ class Simulator:
         self._stopping = threading.Event()
         self._scheduler: threading.Thread | None = None
         self._pending_subscriptions: set[int] = set()
+        #: Timed uploads (``.../info``) handed to paho so far (benchmarks count them).
+        self.uploads = 0
 
     def __enter__(self) -> Self:
         """Start on entering a ``with`` block."""
@@ -261,6 +263,8 @@ class Simulator:
         if client is None:
             return
         payload = json.dumps(message.payload, separators=(",", ":"))
+        if message.topic.endswith("/info"):
+            self.uploads += 1
         _LOGGER.debug("publish %s %s", message.topic, payload)
         client.publish(message.topic, payload, qos=self.config.qos)
 
