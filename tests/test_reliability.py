@@ -401,3 +401,27 @@ def test_leftover_finder_sees_our_callbacks() -> None:
     assert not _is_ours(json.dumps)
     ours: Callable[[], None] = FlexApiRuntime.async_stop.__get__(object())
     assert _is_ours(ours)
+
+
+@pytest.mark.usefixtures("subscribe_settle")
+async def test_an_unanswered_reconnect_refresh_is_only_logged(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    freezer: FrozenDateTimeFactory,
+    runtime: FlexApiRuntime,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A parked gateway does not answer: no error, the next upload will do."""
+    set_broker(hass, False)
+    set_broker(hass, True)
+    await advance(hass, freezer, SETTLE)
+    assert len(published(mqtt_mock, SUMMARY_REFRESH)) == 1
+    await advance(hass, freezer, 15)
+    assert "summary refresh after reconnect failed" in caplog.text
+    assert not [
+        record
+        for record in caplog.records
+        if record.name.startswith("custom_components.flexapi")
+        and record.levelname in ("WARNING", "ERROR")
+    ]
+    assert len(published(mqtt_mock, SUMMARY_REFRESH)) == 1
