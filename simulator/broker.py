@@ -52,6 +52,7 @@ class Mosquitto:
             raise FileNotFoundError(
                 "mosquitto is not installed (apt-get install -y mosquitto)"
             )
+        self._dir.mkdir(parents=True, exist_ok=True)  # again after a stop
         config = self._dir / "mosquitto.conf"
         config.write_text(
             f"listener {self.port} {self.host}\n"
@@ -82,7 +83,7 @@ class Mosquitto:
         raise TimeoutError(f"mosquitto did not listen on {self.host}:{self.port}")
 
     def stop(self) -> None:
-        """Stop the broker and remove its files."""
+        """Stop the broker and remove its files; :meth:`start` may run it again."""
         if self._process is not None:
             self._process.terminate()
             try:

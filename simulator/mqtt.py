@@ -43,6 +43,8 @@ class SimulatorConfig:
     qos: int = 1
     rate_limit: bool = True
     keepalive: int = 60
+    #: Longest pause between reconnection attempts (paho doubles from 1 s).
+    max_reconnect_delay: int = 30
 
     def __post_init__(self) -> None:
         """Reject settings no device could run with."""
@@ -93,6 +95,8 @@ class Simulator:
         self._stopping = threading.Event()
         self._scheduler: threading.Thread | None = None
         self._pending_subscriptions: set[int] = set()
+        #: Timed uploads (``.../info``) handed to paho so far (benchmarks count them).
+        self.uploads = 0
 
     def __enter__(self) -> Self:
         """Start on entering a ``with`` block."""
@@ -139,7 +143,9 @@ class Simulator:
         client.on_disconnect = self._on_disconnect
         client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message
-        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client.reconnect_delay_set(
+            min_delay=1, max_delay=max(1, self.config.max_reconnect_delay)
+        )
         self._client = client
         client.connect_async(
             self.config.host, self.config.port, keepalive=self.config.keepalive
@@ -257,6 +263,8 @@ class Simulator:
         if client is None:
             return
         payload = json.dumps(message.payload, separators=(",", ":"))
+        if message.topic.endswith("/info"):
+            self.uploads += 1
         _LOGGER.debug("publish %s %s", message.topic, payload)
         client.publish(message.topic, payload, qos=self.config.qos)
 

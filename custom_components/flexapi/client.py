@@ -32,6 +32,7 @@ from .protocol import messages as msgs
 from .protocol.errors import (
     RETRYABLE_CODES,
     FlexApiError,
+    FlexApiNotConnectedError,
     FlexApiResponseError,
     FlexApiStoppedError,
     FlexApiTimeoutError,
@@ -314,6 +315,15 @@ class FlexApiClient:
         return await self.lanes[lane].submit(job)
 
     async def _send(self, job: _Job) -> None:
+        if not mqtt.is_connected(self.hass):
+            # paho would queue a QoS 1 publish and send it after reconnecting,
+            # long after the caller was told it failed: refuse it instead.
+            job.resolve(
+                error=FlexApiNotConnectedError(
+                    f"MQTT is not connected; {job.topic} was not sent"
+                )
+            )
+            return
         token = job.token
         self._pending[token] = job
         job.timer = self.hass.loop.call_later(self.timeout, self._expire, token)

@@ -24,6 +24,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import UNDEFINED, UndefinedType
 
+from . import const
 from .client import FlexApiClient
 from .const import (
     CONF_CLIENT_ID,
@@ -329,6 +330,10 @@ class FlexApiRuntime:
 
     @callback
     def _handle_event(self, event: msgs.FlexEvent) -> None:
+        if event.starts_at is not None and event in self.events:
+            # A QoS 1 redelivery: same type, status, times and values.
+            _LOGGER.debug("%s: dropping duplicate %s event", self.client_id, event.type)
+            return
         if event.data:
             self.handle_data(None, event.data, fresh=False)
         self.events.append(event)
@@ -351,8 +356,35 @@ class FlexApiRuntime:
         self.mqtt_connected = connected
         if connected:
             self._schedule_initial_requests()
+            self._schedule_reconnect_refresh()
         for listener in tuple(self._all_listeners):
             listener()
+
+    @callback
+    def _schedule_reconnect_refresh(self) -> None:
+        """Ask for a summary once MQTT is back, not wait for the next upload.
+
+        Uploads made while the broker was away are lost (clean session), and
+        the next one may be far off. HA re-subscribes after a short debounce
+        and offers no "subscribed" callback, so the request lanes wait the
+        settle time first; a refresh already waiting merges with this one.
+        """
+        if settle := const.SUBSCRIBE_SETTLE:
+            for lane in self.client.lanes.values():
+                lane.hold(settle)
+        self.entry.async_create_background_task(
+            self.hass,
+            self._async_reconnect_refresh(),
+            f"flexapi {self.client_id} reconnect refresh",
+        )
+
+    async def _async_reconnect_refresh(self) -> None:
+        try:
+            await self.async_refresh("summary")
+        except FlexApiError as err:
+            _LOGGER.debug(
+                "%s: summary refresh after reconnect failed: %s", self.client_id, err
+            )
 
     @callback
     def _check_stale(self, _now: Any = None) -> None:

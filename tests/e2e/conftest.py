@@ -97,8 +97,10 @@ class Observer:
         )
         self._client.on_message = self._on_message
         self._client.on_subscribe = lambda *_: self._subscribed.set()
+        # Subscribe on every (re)connect: the broker may be restarted.
+        self._client.on_connect = lambda client, *_: client.subscribe("#", qos=1)
+        self._client.reconnect_delay_set(min_delay=1, max_delay=1)
         self._client.connect(broker.host, broker.port)
-        self._client.subscribe("#", qos=1)
         self._client.loop_start()
         if not self._subscribed.wait(10):
             raise TimeoutError("observer did not subscribe")

@@ -73,6 +73,10 @@ class FlexApiTimeoutError(FlexApiError):
     """The device did not answer a request in time."""
 
 
+class FlexApiNotConnectedError(FlexApiError):
+    """The MQTT broker is unreachable: the request was not sent, and never will be."""
+
+
 class FlexApiNotAppliedError(FlexApiError):
     """The device answered, but its ``result`` echo did not apply every key.
 

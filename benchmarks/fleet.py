@@ -1,0 +1,190 @@
+"""Fleet scale: N simulated gateways under one real Home Assistant process.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/fleet.py                      # 10, 100 and 500
+    .venv/bin/python benchmarks/fleet.py --counts 10 --window 20 --warmup 10
+
+For each N: a fresh Mosquitto, a fresh ``hass -c`` with one FlexAPI entry per
+gateway (``FLEET-1`` .. ``FLEET-N``), then the simulator's fleet (the same as
+``python -m simulator --count N``, at the default upload intervals), started
+once every entry is loaded. Reported:
+
+* setup: seconds from starting hass until every entry is loaded;
+* memory per gateway: RSS growth over a hass with no gateway, divided by N,
+  once every gateway's entities exist;
+* CPU share of one core in steady state (after the warm-up);
+* CPU per message: that CPU minus the idle CPU of a hass with no gateway,
+  divided by the uploads the integration handled in the window;
+* messages lost: uploads the simulator published minus uploads the
+  integration handled (counted by the benchmark probe), over the whole run.
+
+Nothing is asserted about timing; the goal (CPU per message at 500 within
+1.2× of the figure at 10, nothing lost) is printed next to the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass
+import sys
+import time
+
+from realhass import ROOT, HassProcess, Wire, cpu_seconds, idle_rate, rss_bytes
+
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from simulator import Simulator, SimulatorConfig
+from simulator.broker import Mosquitto
+
+PREFIX = "FLEET"
+
+
+@dataclass
+class Baseline:
+    """A hass with no gateway."""
+
+    rss: int
+    idle: float
+
+
+@dataclass
+class FleetResult:
+    """The figures of one fleet size."""
+
+    count: int
+    setup_s: float
+    rss_per_gateway: float
+    cpu_share: float
+    us_per_msg: float
+    msgs_per_s: float
+    handled: int
+    published: int
+    entities: int
+    errors: int
+
+    @property
+    def lost(self) -> int:
+        """Uploads published but not handled."""
+        return self.published - self.handled
+
+
+def baseline(idle_seconds: float) -> Baseline:
+    """RSS and idle CPU of hass with the probe and MQTT but no gateway."""
+    with Mosquitto() as broker:
+        hass = HassProcess(broker, [])
+        wire = Wire(broker)
+        try:
+            hass.start()
+            wire.wait_ready(hass)
+            time.sleep(15)  # registries and storage settle
+            return Baseline(rss_bytes(hass.pid), idle_rate(hass.pid, idle_seconds))
+        finally:
+            wire.stop()
+            hass.stop()
+
+
+def run_fleet(count: int, base: Baseline, warmup: float, window: float) -> FleetResult:
+    """Start hass with ``count`` entries, then the fleet; measure."""
+    with Mosquitto() as broker:
+        ids = [f"{PREFIX}-{n}" for n in range(1, count + 1)]
+        hass = HassProcess(broker, ids)
+        wire = Wire(broker)
+        simulator = Simulator(
+            SimulatorConfig(
+                host=broker.host,
+                port=broker.port,
+                client_id=PREFIX,
+                count=count,
+                seed=1,
+            )
+        )
+        try:
+            hass.start()
+            wire.wait_ready(hass)
+            setup = wire.wait_loaded(hass, count)
+            wire.ask("count")
+            before = wire.ask("stats")
+            simulator.start(timeout=60)
+            time.sleep(warmup)  # first uploads create the entities
+            handled0 = wire.ask("stats")["flexapi_messages"]
+            cpu0, wall0 = cpu_seconds(hass.pid), time.monotonic()
+            time.sleep(window)
+            cpu = cpu_seconds(hass.pid) - cpu0
+            wall = time.monotonic() - wall0
+            stats = wire.ask("stats")
+            handled = stats["flexapi_messages"] - handled0
+            rss = rss_bytes(hass.pid)
+            simulator.stop()
+            time.sleep(3)  # what is in flight arrives
+            final = wire.ask("stats")
+            return FleetResult(
+                count=count,
+                setup_s=setup,
+                rss_per_gateway=(rss - base.rss) / count,
+                cpu_share=cpu / wall,
+                us_per_msg=1e6 * (cpu - base.idle * wall) / max(handled, 1),
+                msgs_per_s=handled / wall,
+                handled=final["flexapi_messages"] - before["flexapi_messages"],
+                published=simulator.uploads,
+                entities=final["entities"],
+                errors=len(hass.errors_logged()),
+            )
+        finally:
+            simulator.stop()
+            wire.stop()
+            hass.stop()
+
+
+def report(base: Baseline, results: Sequence[FleetResult]) -> None:
+    """Print the table and the goal."""
+    print()
+    print(
+        f"baseline hass (no gateway): RSS {base.rss / 2**20:.0f} MiB,"
+        f" idle CPU {100 * base.idle:.2f} % of a core"
+    )
+    header = (
+        f"{'gateways':>8} {'setup s':>8} {'KiB/gw':>8} {'CPU %':>7} {'msg/s':>7}"
+        f" {'µs/msg':>8} {'lost':>6} {'published':>9} {'entities':>8} {'errors':>6}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        print(
+            f"{r.count:>8} {r.setup_s:>8.1f} {r.rss_per_gateway / 1024:>8.0f}"
+            f" {100 * r.cpu_share:>7.1f} {r.msgs_per_s:>7.1f} {r.us_per_msg:>8.0f}"
+            f" {r.lost:>6} {r.published:>9} {r.entities:>8} {r.errors:>6}"
+        )
+    if len(results) > 1:
+        first, last = results[0], results[-1]
+        ratio = last.us_per_msg / first.us_per_msg
+        verdict = "met" if ratio <= 1.2 else "NOT met"
+        print(
+            f"CPU per message at {last.count} vs {first.count}: {ratio:.2f}×"
+            f" (goal ≤ 1.2×: {verdict})"
+        )
+    lost = sum(r.lost for r in results)
+    print(f"messages lost: {lost} (goal 0)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments and run every fleet size."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--counts", type=int, nargs="+", default=[10, 100, 500])
+    parser.add_argument("--warmup", type=float, default=40.0, help="seconds")
+    parser.add_argument("--window", type=float, default=120.0, help="seconds")
+    parser.add_argument("--idle", type=float, default=20.0, help="seconds")
+    args = parser.parse_args(argv)
+    base = baseline(args.idle)
+    results = []
+    for count in args.counts:
+        print(f"== {count} gateways", flush=True)
+        results.append(run_fleet(count, base, args.warmup, args.window))
+        report(base, results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

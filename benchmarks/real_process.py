@@ -1,0 +1,192 @@
+"""Per-message CPU in a real Home Assistant process: integration, YAML, floor.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/real_process.py                  # full run
+    .venv/bin/python benchmarks/real_process.py --messages 200   # smoke run
+
+One real Mosquitto and one real ``hass -c`` process hold, at the same time:
+
+1. the integration: a FlexAPI entry for ``BENCH1``, fed on
+   ``v1/BENCH1/summary/info`` (a simulated gateway, uploading only every
+   few hours, answers its start-up requests);
+2. the equivalent hand-written MQTT YAML sensors, one per summary key, fed
+   on ``yaml/summary/info``;
+3. Home Assistant's floor, from the benchmark's probe component: a
+   subscription that does nothing (``floor/receive``) and one that only
+   ``json.loads`` the payload (``floor/decode``).
+
+Streams are realistic: every upload carries a newer ``<group>.ts``.
+"changing" changes every value on every message; "repeat" sends the same
+values under a new timestamp (a parked vehicle). Each target gets the same
+messages at the same rate, in interleaved rounds. CPU is user + system time
+of the hass process from ``/proc/<pid>/stat``, minus its idle CPU over the
+same wall time. State writes are counted by the probe; the cost of one state
+write is measured by the probe in the same process.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import defaultdict
+from collections.abc import Sequence
+import json
+import sys
+import time
+
+from ingest import SUMMARY, summary_values, yaml_sensors
+from realhass import HassProcess, Wire, cpu_seconds, idle_rate
+
+from simulator import Simulator, SimulatorConfig
+from simulator.broker import Mosquitto
+
+CLIENT_ID = "BENCH1"
+TARGETS = {
+    "integration": f"v1/{CLIENT_ID}/summary/info",
+    "YAML": "yaml/summary/info",
+    "floor: receive": "floor/receive",
+    "floor: receive + decode": "floor/decode",
+}
+TS_KEYS = [key for key in SUMMARY if key.endswith(".ts")]
+CHANGING, REPEAT = "changing", "repeat"
+
+
+def stream(kind: str, start: int, count: int) -> list[str]:
+    """Payloads ``start`` .. ``start + count``: newer timestamps every time."""
+    payloads = []
+    for step in range(start, start + count):
+        values = summary_values(step if kind == CHANGING else 0)
+        for key in TS_KEYS:
+            values[key] = 1592820539 + 10 * step
+        payloads.append(json.dumps(values, separators=(",", ":")))
+    return payloads
+
+
+class Run:
+    """Collected figures of one target and stream."""
+
+    def __init__(self) -> None:
+        """Empty."""
+        self.cpu = 0.0
+        self.wall = 0.0
+        self.messages = 0
+        self.writes = 0
+
+    def us_per_msg(self, idle: float) -> float:
+        """CPU per message with the idle CPU of the same wall time removed."""
+        return 1e6 * (self.cpu - idle * self.wall) / max(self.messages, 1)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run every target with both streams and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=3000, help="per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rate", type=float, default=200.0, help="messages/s")
+    parser.add_argument("--idle", type=float, default=20.0, help="seconds")
+    parser.add_argument("--settle", type=float, default=15.0, help="seconds")
+    args = parser.parse_args(argv)
+
+    sensors = [s for s in yaml_sensors() if s["state_topic"] == TARGETS["YAML"]]
+    results: dict[tuple[str, str], Run] = defaultdict(Run)
+    with Mosquitto() as broker:
+        gateway = Simulator(
+            SimulatorConfig(
+                host=broker.host,
+                port=broker.port,
+                client_id=CLIENT_ID,
+                seed=1,
+                time_scale=1000.0,  # it answers requests; the stream is ours
+            )
+        )
+        hass = HassProcess(broker, [CLIENT_ID], yaml_sensors=sensors)
+        wire = Wire(broker)
+        try:
+            gateway.start(timeout=30)
+            hass.start()
+            wire.wait_ready(hass)
+            wire.wait_loaded(hass, 1)
+            # Warm-up: every entity exists, registries have saved.
+            step = 1
+            for topic in TARGETS.values():
+                wire.stream(((topic, p) for p in stream(CHANGING, step, 50)), 100)
+            step += 50
+            time.sleep(args.settle)
+            idle = idle_rate(hass.pid, args.idle)
+            print(f"idle hass: {100 * idle:.2f} % of a core", flush=True)
+            for _round in range(args.rounds):
+                for kind in (CHANGING, REPEAT):
+                    payloads = stream(kind, step, args.messages)
+                    step += args.messages
+                    for target, topic in TARGETS.items():
+                        before = wire.ask("stats")["writes"]
+                        cpu0, wall0 = cpu_seconds(hass.pid), time.monotonic()
+                        sent, _ = wire.stream(((topic, p) for p in payloads), args.rate)
+                        time.sleep(1.0)  # hass finishes what is queued
+                        run = results[(target, kind)]
+                        run.cpu += cpu_seconds(hass.pid) - cpu0
+                        run.wall += time.monotonic() - wall0
+                        run.messages += sent
+                        # Minus the stats request's own write-free round trip.
+                        run.writes += wire.ask("stats")["writes"] - before
+            costs = wire.ask("write_cost", n=5000)["seconds"]
+            errors = hass.errors_logged()
+        finally:
+            wire.stop()
+            hass.stop()
+            gateway.stop()
+    report(results, idle, costs, errors)
+    return 0
+
+
+def report(
+    results: dict[tuple[str, str], Run],
+    idle: float,
+    costs: dict[str, float],
+    errors: list[str],
+) -> None:
+    """The table of the issue, with the floor computed from its parts."""
+    write_cost = costs["entity"]
+    print()
+    print(
+        f"one state write (measured in the process): {1e6 * write_cost:.1f} µs"
+        f" for a sensor entity, {1e6 * costs['state_machine']:.1f} µs in the"
+        " state machine alone"
+    )
+    header = f"{'':<26}{'changing µs':>12}{'writes':>8}{'repeat µs':>12}{'writes':>8}"
+    print(header)
+    print("-" * len(header))
+    figures: dict[tuple[str, str], tuple[float, float]] = {}
+    for target in TARGETS:
+        row = f"{target:<26}"
+        for kind in (CHANGING, REPEAT):
+            run = results[(target, kind)]
+            per_msg = run.us_per_msg(idle)
+            writes = run.writes / max(run.messages, 1)
+            figures[(target, kind)] = (per_msg, writes)
+            row += f"{per_msg:>12.0f}{writes:>8.1f}"
+        print(row)
+    decode = {
+        kind: figures[("floor: receive + decode", kind)][0]
+        for kind in (CHANGING, REPEAT)
+    }
+    ours = {kind: figures[("integration", kind)] for kind in (CHANGING, REPEAT)}
+    yaml = {kind: figures[("YAML", kind)][0] for kind in (CHANGING, REPEAT)}
+    print()
+    for kind in (CHANGING, REPEAT):
+        per_msg, writes = ours[kind]
+        floor = decode[kind] + writes * 1e6 * write_cost
+        verdict = "met" if per_msg <= 1.2 * floor else "NOT met"
+        print(
+            f"{kind}: floor = decode {decode[kind]:.0f} + {writes:.1f} writes ×"
+            f" {1e6 * write_cost:.1f} µs = {floor:.0f} µs; integration"
+            f" {per_msg / floor:.2f}× the floor (goal ≤ 1.2×: {verdict}),"
+            f" YAML {yaml[kind] / per_msg:.2f}× the integration"
+        )
+    print(f"errors logged by the integration: {len(errors)}")
+    for line in errors[:5]:
+        print("  " + line[:200])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
