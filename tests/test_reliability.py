@@ -15,6 +15,8 @@ from homeassistant.components.mqtt.models import DATA_MQTT
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -23,6 +25,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
+from custom_components.flexapi.const import DOMAIN
 from custom_components.flexapi.entity import FlexApiEntity
 from custom_components.flexapi.protocol.errors import (
     FlexApiError,
@@ -425,3 +428,27 @@ async def test_an_unanswered_reconnect_refresh_is_only_logged(
         and record.levelname in ("WARNING", "ERROR")
     ]
     assert len(published(mqtt_mock, SUMMARY_REFRESH)) == 1
+
+
+async def test_an_action_during_an_outage_raises_a_translated_error(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    freezer: FrozenDateTimeFactory,
+    runtime: FlexApiRuntime,
+) -> None:
+    """What a user sees: a clear, translated error; nothing is sent later."""
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "VG1")})
+    assert device is not None
+    set_broker(hass, False)
+    await settle(hass)
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "refresh",
+            {"device_id": device.id, "group": "gnss"},
+            blocking=True,
+        )
+    assert err.value.translation_key == "mqtt_not_connected"
+    set_broker(hass, True)
+    await advance(hass, freezer, 30)
+    assert BASE + "gnss/refresh" not in published_topics(mqtt_mock)

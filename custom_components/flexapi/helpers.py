@@ -12,6 +12,7 @@ from .protocol.errors import (
     ErrorCode,
     FlexApiError,
     FlexApiNotAppliedError,
+    FlexApiNotConnectedError,
     FlexApiResponseError,
     FlexApiStoppedError,
     FlexApiTimeoutError,
@@ -51,6 +52,10 @@ def home_assistant_error(
             translation_domain=DOMAIN,
             translation_key="not_applied",
             translation_placeholders={"keys": ", ".join(err.keys)},
+        )
+    if isinstance(err, FlexApiNotConnectedError):
+        return HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="mqtt_not_connected"
         )
     if isinstance(err, FlexApiStoppedError):
         return HomeAssistantError(
