@@ -63,6 +63,7 @@ EXTRA_NAMES: dict[str, dict[str, Any]] = {
         "one_wire_temperature": {"name": "Temperature {name}"},
     },
     "binary_sensor": {"one_wire_connected": {"name": "1-Wire bus"}},
+    "switch": {"ext_do": {"name": "Output {output}"}},
     "device_tracker": {"location": {"name": "Location"}},
     "event": {
         "notice": {
@@ -125,6 +126,12 @@ ICONS: dict[str, dict[str, Any]] = {
     },
     "device_tracker": {"location": {"default": "mdi:car-connected"}},
     "event": {"notice": {"default": "mdi:bell-alert-outline"}},
+    "switch": {
+        "ext_do": {
+            "default": "mdi:electric-switch",
+            "state": {"on": "mdi:electric-switch-closed"},
+        }
+    },
 }
 
 

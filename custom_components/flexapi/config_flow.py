@@ -27,6 +27,8 @@ from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import voluptuous as vol
 
 from . import const
+from .bimetri import is_bimetri_entry
+from .bimetri_config_flow import BimetriConfigFlowMixin, BimetriOptionsFlow
 from .client import FlexApiClient
 from .const import (
     CONF_CLIENT_ID,
@@ -35,6 +37,7 @@ from .const import (
     CONF_STALE_MULTIPLIER,
     DEFAULT_STALE_MULTIPLIER,
     DOMAIN,
+    KIND_BIMETRI,
     SPEED_KMH,
     SPEED_KNOTS,
 )
@@ -96,7 +99,7 @@ def _title(client_id: str, sysinfo: dict[str, Any]) -> str:
     return f"{model} {client_id}"
 
 
-class FlexApiConfigFlow(ConfigFlow, domain=DOMAIN):
+class FlexApiConfigFlow(BimetriConfigFlowMixin, ConfigFlow, domain=DOMAIN):
     """Handle a FlexAPI config flow."""
 
     VERSION = 1
@@ -113,6 +116,8 @@ class FlexApiConfigFlow(ConfigFlow, domain=DOMAIN):
     @callback
     def async_get_options_flow(config_entry: FlexApiConfigEntry) -> OptionsFlow:
         """Options: GNSS speed unit and staleness multiplier."""
+        if is_bimetri_entry(config_entry):
+            return BimetriOptionsFlow()
         return FlexApiOptionsFlow()
 
     # -- discovery ---------------------------------------------------------
@@ -162,6 +167,16 @@ class FlexApiConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
+        """Choose what to add: a FlexAPI gateway or a Bimetri application."""
+        if (abort := self._mqtt_abort()) is not None:
+            return abort
+        return self.async_show_menu(
+            step_id="user", menu_options=["gateway", KIND_BIMETRI]
+        )
+
+    async def async_step_gateway(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         """Listen for gateways on the broker for a while, showing progress.
 
         The window covers one default upload interval (10 s), so every
@@ -177,7 +192,7 @@ class FlexApiConfigFlow(ConfigFlow, domain=DOMAIN):
             )
         if not self._listen_task.done():
             return self.async_show_progress(
-                step_id="user",
+                step_id="gateway",
                 progress_action="listen",
                 progress_task=self._listen_task,
                 description_placeholders={"seconds": f"{const.LISTEN_SECONDS:g}"},
@@ -273,6 +288,8 @@ class FlexApiConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Change the custom topic prefix of a configured device."""
         entry = self._get_reconfigure_entry()
+        if is_bimetri_entry(entry):
+            return await self.async_step_bimetri_reconfigure(user_input)
         errors: dict[str, str] = {}
         if user_input is not None:
             try:

@@ -8,6 +8,7 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
+from .bimetri import is_bimetri_entry
 from .protocol.catalog import CATALOG
 from .runtime import FlexApiConfigEntry
 
@@ -23,12 +24,16 @@ TO_REDACT = {key for key, param in CATALOG.items() if param.sensitive} | {
     "latitude",
     "longitude",
 }
+#: A Bimetri application: its token, who switched, and device MAC addresses.
+BIMETRI_TO_REDACT = {"jwt", "jwtToken", "user_name", "network_id"}
 
 
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: FlexApiConfigEntry
 ) -> dict[str, Any]:
     """Return diagnostics for a config entry."""
+    if is_bimetri_entry(entry):
+        return async_redact_data(entry.runtime_data.diagnostics(), BIMETRI_TO_REDACT)
     runtime = entry.runtime_data
     store = runtime.store
     return async_redact_data(

@@ -282,9 +282,9 @@ def parse_message(obj: Mapping[str, Any]) -> CommandResponse | ExtDoState | None
             params.get("status"),
         )
         if (
-            not _is_int(resource)
-            or not _is_int(output)
-            or not _is_int(status)
+            type(resource) is not int
+            or type(output) is not int
+            or type(status) is not int
             or status not in (0, 1)
         ):
             return None
