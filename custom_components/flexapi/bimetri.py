@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 import itertools
 import json
 import logging
@@ -323,17 +324,15 @@ class BimetriRuntime:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
             self._unsubscribe.append(
                 async_track_point_in_utc_time(
-                    self.hass, lambda _now: self._jwt_expiring(expiry), warn_at
+                    self.hass, partial(self._jwt_expiring, expiry), warn_at
                 )
             )
         self._unsubscribe.append(
-            async_track_point_in_utc_time(
-                self.hass, lambda _now: self._jwt_expired(), expiry
-            )
+            async_track_point_in_utc_time(self.hass, self._jwt_expired, expiry)
         )
 
     @callback
-    def _jwt_expiring(self, expiry: datetime) -> None:
+    def _jwt_expiring(self, expiry: datetime, _now: datetime | None = None) -> None:
         _LOGGER.info("%s: the Bimetri token expires at %s", self.app_id, expiry)
         ir.async_create_issue(
             self.hass,
@@ -350,7 +349,7 @@ class BimetriRuntime:
         )
 
     @callback
-    def _jwt_expired(self) -> None:
+    def _jwt_expired(self, _now: datetime | None = None) -> None:
         _LOGGER.warning("%s: the Bimetri token has expired", self.app_id)
         self.entry.async_start_reauth(self.hass)
 
@@ -472,7 +471,7 @@ class BimetriRuntime:
             self._timers[cid] = async_call_later(
                 self.hass,
                 self.notification_timeout,
-                lambda _now: self._notification_timed_out(key, cid),
+                partial(self._notification_timed_out, key, cid),
             )
             self._set_state(
                 key,
@@ -510,7 +509,9 @@ class BimetriRuntime:
         )
 
     @callback
-    def _notification_timed_out(self, key: OutputKey, cid: str) -> None:
+    def _notification_timed_out(
+        self, key: OutputKey, cid: str, _now: datetime | None = None
+    ) -> None:
         self._timers.pop(cid, None)
         state = self.states.get(key, OutputState())
         if state.pending_correlation_id != cid:

@@ -191,9 +191,13 @@ class BimetriConfigFlowMixin(ConfigFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             app_id, errors = _validate_app(user_input)
-            if not errors and app_id != entry.unique_id and any(
-                other.unique_id == app_id
-                for other in self._async_current_entries(include_ignore=False)
+            if (
+                not errors
+                and app_id != entry.unique_id
+                and any(
+                    other.unique_id == app_id
+                    for other in self._async_current_entries(include_ignore=False)
+                )
             ):
                 errors["base"] = "app_already_configured"
             if not errors:
