@@ -547,6 +547,10 @@ async def test_adding_and_removing_a_resource(
     selector = schema[CONF_RESOURCE_ID]
     assert selector.config["options"] == ["202"]
     result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_RESOURCE_ID: "no number"}
+    )
+    assert result["errors"] == {CONF_RESOURCE_ID: "invalid_resource_id"}
+    result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {CONF_RESOURCE_ID: "202"}
     )
     assert result["step_id"] == "outputs"

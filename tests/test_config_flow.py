@@ -110,12 +110,17 @@ async def start_discovery(hass: HomeAssistant, topic: str = "v1/VG1/summary/info
 
 
 async def start_user(hass: HomeAssistant):
-    """Start a user flow and wait out its listening progress step."""
+    """Start a user flow, pick "gateway" and wait out its listening step."""
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}
     )
+    if result["type"] is FlowResultType.MENU:
+        assert result["menu_options"] == ["gateway", "bimetri"]
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"next_step_id": "gateway"}
+        )
     if result["type"] is FlowResultType.SHOW_PROGRESS:
-        assert result["step_id"] == "user"
+        assert result["step_id"] == "gateway"
         assert result["progress_action"] == "listen"
         await hass.async_block_till_done()
         result = await hass.config_entries.flow.async_configure(result["flow_id"])
@@ -397,6 +402,9 @@ async def test_user_hears_gateways_on_the_broker(
     """The real listening window, fed while the progress step shows."""
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "gateway"}
     )
     assert result["type"] is FlowResultType.SHOW_PROGRESS
     assert result["description_placeholders"] == {"seconds": "11"}
