@@ -60,6 +60,17 @@ _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 _ID = vol.All(vol.Coerce(int), vol.Range(min=0))
 
 
+def _integer(value: Any) -> int:
+    """A non-negative integer from a number box or a typed value; -1 if none."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        return -1
+    return number if number >= 0 else -1
+
+
 def _validate_jwt(value: Any) -> tuple[str, str | None]:
     """The token, stripped, and an error key if it is unusable."""
     token = str(value or "").strip()
@@ -286,10 +297,7 @@ class BimetriResourceFlow(ConfigSubentryFlow):
         errors: dict[str, str] = {}
         configured = self._configured()
         if user_input is not None:
-            try:
-                resource_id = int(str(user_input[CONF_RESOURCE_ID]).strip())
-            except ValueError:
-                resource_id = -1
+            resource_id = _integer(user_input[CONF_RESOURCE_ID])
             if resource_id < 0:
                 errors[CONF_RESOURCE_ID] = "invalid_resource_id"
             elif resource_id in configured:
@@ -325,14 +333,10 @@ class BimetriResourceFlow(ConfigSubentryFlow):
         heard = sorted(self._heard().get(self._resource_id, ()))
         if user_input is not None:
             outputs: set[int] = set()
-            try:
-                for value in user_input.get(CONF_OUTPUTS) or ():
-                    number = int(str(value).strip())
-                    if number < 0:
-                        raise ValueError(value)
-                    outputs.add(number)
-            except ValueError:
-                errors[CONF_OUTPUTS] = "invalid_outputs"
+            for value in user_input.get(CONF_OUTPUTS) or ():
+                if (number := _integer(value)) < 0:
+                    errors[CONF_OUTPUTS] = "invalid_outputs"
+                outputs.add(number)
             if not errors and not 0 < len(outputs) <= MAX_OUTPUTS:
                 errors[CONF_OUTPUTS] = "invalid_outputs"
             if not errors:
