@@ -52,6 +52,7 @@ async def tick(hass: HomeAssistant, freezer: Any, seconds: float) -> None:
     async_fire_time_changed_exact(hass)
     await turns(hass)
 
+
 APP_ID = "flexyWattApp.1"
 TOPIC = "application/third-party/flexyWattApp/1"
 COMMAND_TOPIC = "resource/commands"

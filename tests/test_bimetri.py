@@ -77,7 +77,9 @@ async def setup_bimetri(
     entries: list[MockConfigEntry] = []
 
     async def _setup(entry: MockConfigEntry) -> MockConfigEntry:
-        if entry.entry_id not in {e.entry_id for e in hass.config_entries.async_entries()}:
+        if entry.entry_id not in {
+            e.entry_id for e in hass.config_entries.async_entries()
+        }:
             entry.add_to_hass(hass)
         entries.append(entry)
         assert await hass.config_entries.async_setup(entry.entry_id)
@@ -518,11 +520,11 @@ async def test_unavailable_while_mqtt_is_disconnected(
     client.connected = False
     from homeassistant.helpers.dispatcher import async_dispatcher_send
 
-    async_dispatcher_send(hass, "mqtt_connection_state", False)  # noqa: FBT003
+    async_dispatcher_send(hass, "mqtt_connection_state", False)
     await hass.async_block_till_done()
     assert state_of(hass) == "unavailable"
     client.connected = True
-    async_dispatcher_send(hass, "mqtt_connection_state", True)  # noqa: FBT003
+    async_dispatcher_send(hass, "mqtt_connection_state", True)
     await hass.async_block_till_done()
     assert state_of(hass) == STATE_UNKNOWN
 
@@ -561,18 +563,14 @@ async def test_adding_and_removing_a_resource(
     assert result["type"] == "create_entry"
     await hass.async_block_till_done()
     assert loaded.state is ConfigEntryState.LOADED
-    (subentry,) = (
-        s for s in loaded.subentries.values() if s.unique_id == "202"
-    )
+    (subentry,) = (s for s in loaded.subentries.values() if s.unique_id == "202")
     assert subentry.data == {CONF_RESOURCE_ID: 202, CONF_OUTPUTS: [2, 5]}
     assert subentry.title == "Pump"
 
     device = device_registry.async_get_device(identifiers={(DOMAIN, f"{APP_ID}_202")})
     assert device is not None
     assert device.name == "Pump"
-    assert device.config_entries_subentries == {
-        loaded.entry_id: {subentry.subentry_id}
-    }
+    assert device.config_entries_subentries == {loaded.entry_id: {subentry.subentry_id}}
     for entity_id in ("switch.pump_output_2", "switch.pump_output_5"):
         registry_entry = entity_registry.async_get(entity_id)
         assert registry_entry is not None
@@ -585,7 +583,10 @@ async def test_adding_and_removing_a_resource(
 
     assert hass.config_entries.async_remove_subentry(loaded, subentry.subentry_id)
     await hass.async_block_till_done()
-    assert device_registry.async_get_device(identifiers={(DOMAIN, f"{APP_ID}_202")}) is None
+    assert (
+        device_registry.async_get_device(identifiers={(DOMAIN, f"{APP_ID}_202")})
+        is None
+    )
     assert entity_registry.async_get("switch.pump_output_2") is None
     assert hass.states.get("switch.pump_output_2") is None
     # The other resource is untouched.
