@@ -158,7 +158,7 @@ def test_icons_use_existing_translation_keys(
             assert icon["default"].startswith("mdi:"), f"{platform}.{key}"
             for state, state_icon in icon.get("state", {}).items():
                 assert state_icon.startswith("mdi:"), f"{platform}.{key}.{state}"
-                if platform == "binary_sensor":
+                if platform in ("binary_sensor", "switch"):
                     assert state in ("on", "off"), f"{platform}.{key}.{state}"
                 else:
                     assert state in entity_strings[platform][key]["state"]
