@@ -771,3 +771,63 @@ async def test_unload_releases_the_subscription(
     assert TOPIC not in subscribed_topics(mqtt_mock)
     with pytest.raises((HomeAssistantError, asyncio.CancelledError)):
         await call
+
+
+async def test_removing_the_entry_removes_its_repair(
+    hass: HomeAssistant,
+    setup_bimetri: Callable[[MockConfigEntry], Awaitable[MockConfigEntry]],
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    entry = await setup_bimetri(make_bimetri_entry(make_jwt(time.time() + DAY)))
+    assert issue_registry.async_get_issue(DOMAIN, jwt_issue_id(entry)) is not None
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, jwt_issue_id(entry)) is None
+
+
+async def test_bounded_tables(
+    hass: HomeAssistant, loaded: MockConfigEntry, platform: BimetriPlatformMock
+) -> None:
+    """Correlation ids seen, commands sent and unknown resources stay bounded."""
+    from custom_components.flexapi import bimetri
+
+    runtime: BimetriRuntime = loaded.runtime_data
+    for n in range(bimetri.MAX_SEEN + 10):
+        await platform.notify(status=n % 2, correlation_id=f"c{n}")
+    assert len(runtime._seen) == bimetri.MAX_SEEN
+    assert state_of(hass) == (STATE_ON if (bimetri.MAX_SEEN + 9) % 2 else STATE_OFF)
+    for n in range(bimetri.MAX_UNCONFIGURED_RESOURCES + 5):
+        await platform.notify(resource_id=1000 + n, output=1, status=1)
+    assert len(runtime.unconfigured) == bimetri.MAX_UNCONFIGURED_RESOURCES
+    with patch.object(bimetri, "MAX_COMMANDS", 2):
+        for service in ("turn_on", "turn_off", "turn_on"):
+            call = await switch(hass, service)
+            await platform.respond()
+            await call
+    assert len(runtime._commands) == 2
+
+
+def test_log_mask_counts_entries_and_masks_every_argument_shape() -> None:
+    from custom_components.flexapi.bimetri import _mask_secret
+
+    token = make_jwt(signature="c2VjcmV0LXNpZ25hdHVyZQ")
+    logger = logging.getLogger("homeassistant.components.mqtt.client")
+    first, second = _mask_secret(token), _mask_secret(token)
+    records = [
+        logging.LogRecord(logger.name, logging.DEBUG, "", 0, f"msg {token}", (), None),
+        logging.LogRecord(
+            logger.name, logging.DEBUG, "", 0, "%s", (token.encode(),), None
+        ),
+        logging.LogRecord(
+            logger.name, logging.DEBUG, "", 0, "%(t)s", ({"t": token},), None
+        ),
+        logging.LogRecord(logger.name, logging.DEBUG, "", 0, "%s", (b"\xff",), None),
+    ]
+    first()
+    for record in records:
+        for log_filter in logger.filters:
+            log_filter.filter(record)
+        assert "c2VjcmV0" not in record.getMessage()
+    assert records[3].args == (b"\xff",)  # untouched
+    second()
+    assert not logger.filters

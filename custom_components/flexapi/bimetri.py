@@ -609,7 +609,6 @@ class BimetriRuntime:
                 self.app_id,
                 cid,
             )
-            self._clear_pending(key, cid)
             return
         new = replace(
             state,
@@ -629,23 +628,6 @@ class BimetriRuntime:
             if (cancel := self._timers.pop(cid, None)) is not None:
                 cancel()
         self._set_state(key, new)
-
-    @callback
-    def _clear_pending(self, key: OutputKey, cid: str | None) -> None:
-        state = self.states[key]
-        if cid is None or state.pending_correlation_id != cid:
-            return
-        if (cancel := self._timers.pop(cid, None)) is not None:
-            cancel()
-        self._set_state(
-            key,
-            replace(
-                state,
-                pending_correlation_id=None,
-                pending_since=None,
-                last_command_result="confirmed",
-            ),
-        )
 
     @callback
     def _remember_unconfigured(self, resource_id: int, output: int) -> None:
