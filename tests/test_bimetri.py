@@ -831,3 +831,37 @@ def test_log_mask_counts_entries_and_masks_every_argument_shape() -> None:
     assert records[3].args == (b"\xff",)  # untouched
     second()
     assert not logger.filters
+
+
+async def test_reconfiguring_a_resource_changes_its_switches(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    platform: BimetriPlatformMock,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    await platform.notify(resource_id=101, output=7, status=1)  # heard, not configured
+    result = await hass.config_entries.subentries.async_init(
+        (loaded.entry_id, SUBENTRY_RESOURCE),
+        context={"source": "reconfigure", "subentry_id": "sub101"},
+    )
+    assert result["step_id"] == "outputs"
+    schema = result["data_schema"].schema
+    suggested = {
+        str(key): key.description["suggested_value"]
+        for key in schema
+        if key.description and "suggested_value" in key.description
+    }
+    assert suggested == {CONF_OUTPUTS: ["0", "4", "7"], "name": "Boiler"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_OUTPUTS: ["4", "7"], "name": "Boiler"}
+    )
+    assert result["type"] == "abort"
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert loaded.subentries["sub101"].data[CONF_OUTPUTS] == [4, 7]
+    assert entity_registry.async_get(SWITCH_0) is None
+    assert hass.states.get(SWITCH_0) is None
+    assert entity_registry.async_get("switch.boiler_output_7") is not None
+    assert loaded.runtime_data.unconfigured == {}
+    await platform.notify(resource_id=101, output=7, status=1)
+    assert state_of(hass, "switch.boiler_output_7") == STATE_ON

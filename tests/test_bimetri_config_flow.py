@@ -95,7 +95,7 @@ async def test_bimetri_application_is_created(
     entry = result["result"]
     assert entry.unique_id == "flexyWattApp.1"
     assert entry.supported_subentry_types == {
-        SUBENTRY_RESOURCE: {"supports_reconfigure": False}
+        SUBENTRY_RESOURCE: {"supports_reconfigure": True}
     }
 
 

@@ -273,6 +273,7 @@ class BimetriResourceFlow(ConfigSubentryFlow):
     def __init__(self) -> None:
         """Start empty."""
         self._resource_id = 0
+        self._reconfiguring = False
 
     def _heard(self) -> dict[int, set[int]]:
         """Resources and outputs heard in notifications but not configured."""
@@ -289,6 +290,14 @@ class BimetriResourceFlow(ConfigSubentryFlow):
             for sub in self._get_entry().subentries.values()
             if sub.subentry_type == SUBENTRY_RESOURCE
         }
+
+    def _suggested(self, heard: list[int]) -> dict[str, Any]:
+        """Heard outputs; when reconfiguring, the configured ones and name too."""
+        if not self._reconfiguring:
+            return {CONF_OUTPUTS: [str(o) for o in heard]}
+        subentry = self._get_reconfigure_subentry()
+        outputs = sorted(set(subentry.data[CONF_OUTPUTS]) | set(heard))
+        return {CONF_OUTPUTS: [str(o) for o in outputs], "name": subentry.title}
 
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
@@ -325,6 +334,15 @@ class BimetriResourceFlow(ConfigSubentryFlow):
             errors=errors,
         )
 
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change a resource's outputs or name."""
+        subentry = self._get_reconfigure_subentry()
+        self._resource_id = int(subentry.data[CONF_RESOURCE_ID])
+        self._reconfiguring = True
+        return await self.async_step_outputs()
+
     async def async_step_outputs(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
@@ -341,6 +359,16 @@ class BimetriResourceFlow(ConfigSubentryFlow):
                 errors[CONF_OUTPUTS] = "invalid_outputs"
             if not errors:
                 name = str(user_input.get("name") or "").strip()
+                if self._reconfiguring:
+                    return self.async_update_and_abort(
+                        self._get_entry(),
+                        self._get_reconfigure_subentry(),
+                        title=name or f"Resource {self._resource_id}",
+                        data={
+                            CONF_RESOURCE_ID: self._resource_id,
+                            CONF_OUTPUTS: sorted(outputs),
+                        },
+                    )
                 return self.async_create_entry(
                     title=name or f"Resource {self._resource_id}",
                     data={
@@ -366,7 +394,7 @@ class BimetriResourceFlow(ConfigSubentryFlow):
                         vol.Optional("name"): str,
                     }
                 ),
-                user_input or {CONF_OUTPUTS: [str(o) for o in heard]},
+                user_input or self._suggested(heard),
             ),
             description_placeholders={"resource_id": str(self._resource_id)},
             errors=errors,

@@ -9,6 +9,7 @@ from typing import Any
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
 from homeassistant.const import STATE_ON
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
@@ -53,6 +54,16 @@ async def async_setup_bimetri_entry(
 ) -> None:
     """One switch per configured output, added to its resource's subentry."""
     runtime = entry.runtime_data
+    expected = {
+        f"{runtime.app_id}_{resource.resource_id}_{output}"
+        for resource in runtime.resources.values()
+        for output in resource.outputs
+    }
+    registry = er.async_get(hass)
+    for registered in er.async_entries_for_config_entry(registry, entry.entry_id):
+        # An output removed from its resource: its switch goes with it.
+        if registered.domain == "switch" and registered.unique_id not in expected:
+            registry.async_remove(registered.entity_id)
     for resource in runtime.resources.values():
         async_add_entities(
             [BimetriSwitch(runtime, resource, output) for output in resource.outputs],
