@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable
 import logging
 import time
@@ -539,6 +538,7 @@ async def test_adding_and_removing_a_resource(
     device_registry: dr.DeviceRegistry,
     entity_registry: er.EntityRegistry,
 ) -> None:
+    await platform.notify(status=1)  # resource 101 output 4 is on
     await platform.notify(resource_id=202, output=2, status=1)
     result = await hass.config_entries.subentries.async_init(
         (loaded.entry_id, SUBENTRY_RESOURCE), context={"source": "user"}
@@ -576,6 +576,9 @@ async def test_adding_and_removing_a_resource(
         assert registry_entry is not None
         assert registry_entry.config_subentry_id == subentry.subentry_id
         assert registry_entry.device_id == device.id
+    # The reload kept what the notification confirmed (not merely assumed).
+    assert state_of(hass) == STATE_ON
+    assert "assumed_state" not in attrs(hass)
     # Remembered outputs of a resource that is now configured are forgotten.
     assert 202 not in loaded.runtime_data.unconfigured
     await platform.notify(resource_id=202, output=2, status=1)
@@ -769,8 +772,9 @@ async def test_unload_releases_the_subscription(
     assert await hass.config_entries.async_unload(loaded.entry_id)
     await settle(hass)
     assert TOPIC not in subscribed_topics(mqtt_mock)
-    with pytest.raises((HomeAssistantError, asyncio.CancelledError)):
+    with pytest.raises(HomeAssistantError) as err:
         await call
+    assert err.value.translation_key == "bimetri_unloaded"
 
 
 async def test_removing_the_entry_removes_its_repair(

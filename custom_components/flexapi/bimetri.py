@@ -70,7 +70,7 @@ MASKED_LOGGERS = (
     "homeassistant.components.mqtt",
 )
 
-UNCONFIGURED_KEY = f"{DOMAIN}_bimetri_unconfigured"
+UNCONFIGURED_KEY = f"{DOMAIN}_bimetri_memory"
 
 type BimetriConfigEntry = ConfigEntry[BimetriRuntime]
 type OutputKey = tuple[int, int]
@@ -219,17 +219,18 @@ class BimetriRuntime:
                 self.resources[resource.resource_id] = resource
         #: What the runtime was built from; a change reloads the entry.
         self.built_from = self.config_snapshot(entry)
+        #: What survives a reload (adding a resource reloads the entry).
+        self._memory: dict[str, Any] = hass.data.setdefault(
+            UNCONFIGURED_KEY, {}
+        ).setdefault(entry.entry_id, {"unconfigured": {}, "states": {}})
+        kept: dict[OutputKey, OutputState] = self._memory["states"]
         self.states: dict[OutputKey, OutputState] = {
-            (r.resource_id, o): OutputState()
+            (r.resource_id, o): kept.get((r.resource_id, o), OutputState())
             for r in self.resources.values()
             for o in r.outputs
         }
-        #: resourceId -> outputs heard in notifications but not configured;
-        #: kept across reloads (adding a resource reloads the entry).
-        remembered: dict[str, dict[int, set[int]]] = hass.data.setdefault(
-            UNCONFIGURED_KEY, {}
-        )
-        self.unconfigured = remembered.setdefault(entry.entry_id, {})
+        #: resourceId -> outputs heard in notifications but not configured.
+        self.unconfigured: dict[int, set[int]] = self._memory["unconfigured"]
         for key in self.states:
             if (outputs := self.unconfigured.get(key[0])) is not None:
                 outputs.discard(key[1])
@@ -295,10 +296,21 @@ class BimetriRuntime:
         for cancel in self._timers.values():
             cancel()
         self._timers.clear()
-        for future in self._responses.values():
+        for cid, future in self._responses.items():
             if not future.done():
-                future.cancel()
+                future.set_exception(
+                    BimetriCommandError(
+                        translation_domain=DOMAIN,
+                        translation_key="bimetri_unloaded",
+                        translation_placeholders={"correlation_id": cid},
+                    )
+                )
         self._responses.clear()
+        # A reload (a resource added) keeps what notifications confirmed.
+        self._memory["states"] = {
+            key: replace(state, pending_correlation_id=None, pending_since=None)
+            for key, state in self.states.items()
+        }
 
     def device_identifier(self, resource_id: int) -> tuple[str, str]:
         """Device registry identifier of a resource."""
