@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+import json
 import logging
 import time
 
-from homeassistant.components.mqtt.models import DATA_MQTT
+from homeassistant.components import mqtt
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
@@ -51,14 +52,25 @@ def platform(broker: Mosquitto) -> Generator[BimetriSimulator]:
     sim.stop()
 
 
-async def _setup(hass: HomeAssistant, jwt: str) -> MockConfigEntry:
+async def _setup(hass: HomeAssistant, observer: Observer, jwt: str) -> MockConfigEntry:
     entry = make_bimetri_entry(jwt)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.LOADED
-    client = hass.data[DATA_MQTT].client
-    # The SUBSCRIBE is out before any command follows it on the connection.
-    await wait_for(lambda: not client._pending_subscriptions, what="our SUBSCRIBE")
+    # HA subscribes after discovery's wildcard filters, one by one: wait until
+    # a probe on the application topic reaches HA through the broker.
+    heard: list[str] = []
+    unsubscribe = await mqtt.async_subscribe(
+        hass, TOPIC, lambda msg: heard.append(msg.topic)
+    )
+
+    def probe() -> bool:
+        if not heard:
+            observer.publish(TOPIC, json.dumps({"messageType": "probe"}))
+        return bool(heard)
+
+    await wait_for(probe, what="the application topic's subscription")
+    unsubscribe()
     return entry
 
 
@@ -70,7 +82,7 @@ async def test_switch_confirmed_through_the_platform(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    await _setup(hass, JWT)
+    await _setup(hass, observer, JWT)
     await hass.services.async_call(
         "switch", "turn_on", {"entity_id": SWITCH}, blocking=True
     )
@@ -117,9 +129,14 @@ async def test_switch_confirmed_through_the_platform(
 
 
 async def test_invalid_token_is_refused_and_reauth_starts(
-    hass: HomeAssistant, mqtt_entry: MockConfigEntry, platform: BimetriSimulator
+    hass: HomeAssistant,
+    mqtt_entry: MockConfigEntry,
+    platform: BimetriSimulator,
+    observer: Observer,
 ) -> None:
-    entry = await _setup(hass, make_jwt(time.time() + DAY, signature="d3Jvbmc"))
+    entry = await _setup(
+        hass, observer, make_jwt(time.time() + DAY, signature="d3Jvbmc")
+    )
     with pytest.raises(HomeAssistantError) as err:
         await hass.services.async_call(
             "switch", "turn_on", {"entity_id": SWITCH}, blocking=True
