@@ -297,3 +297,46 @@ async def test_resource_flow_without_a_loaded_entry(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
+
+
+async def test_application_and_resource_through_the_http_api(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, hass_client: Any
+) -> None:
+    """What the UI (and scripts/demo) sends: menu, form, then a resource."""
+    from homeassistant.setup import async_setup_component
+
+    assert await async_setup_component(hass, "config", {})
+    client = await hass_client()
+    response = await client.post(
+        "/api/config/config_entries/flow", json={"handler": DOMAIN}
+    )
+    flow = await response.json()
+    assert flow["type"] == "menu"
+    path = f"/api/config/config_entries/flow/{flow['flow_id']}"
+    form = await (await client.post(path, json={"next_step_id": "bimetri"})).json()
+    assert form["step_id"] == "bimetri"
+    created = await (await client.post(path, json=FORM)).json()
+    assert created["type"] == "create_entry"
+    assert JWT not in repr(created)
+    entry_id = created["result"]["entry_id"]
+
+    response = await client.post(
+        "/api/config/config_entries/subentries/flow",
+        json={"handler": [entry_id, SUBENTRY_RESOURCE]},
+    )
+    sub = await response.json()
+    assert sub["step_id"] == "user"
+    path = f"/api/config/config_entries/subentries/flow/{sub['flow_id']}"
+    step = await (await client.post(path, json={CONF_RESOURCE_ID: 101})).json()
+    assert step["step_id"] == "outputs"
+    done = await (
+        await client.post(path, json={CONF_OUTPUTS: ["1", "2"], "name": "Relays"})
+    ).json()
+    assert done["type"] == "create_entry"
+    entry = hass.config_entries.async_get_entry(entry_id)
+    assert entry is not None
+    (subentry,) = entry.subentries.values()
+    assert (subentry.title, dict(subentry.data)) == (
+        "Relays",
+        {CONF_RESOURCE_ID: 101, CONF_OUTPUTS: [1, 2]},
+    )

@@ -278,8 +278,9 @@ class BimetriResourceFlow(ConfigSubentryFlow):
     def _heard(self) -> dict[int, set[int]]:
         """Resources and outputs heard in notifications but not configured."""
         entry = self._get_entry()
+        runtime = getattr(entry, "runtime_data", None)
         if entry.state is ConfigEntryState.LOADED and isinstance(
-            runtime := entry.runtime_data, BimetriRuntime
+            runtime, BimetriRuntime
         ):
             return runtime.unconfigured
         return {}
