@@ -1,4 +1,4 @@
-"""Run the FlexAPI demo: broker + simulated gateway + Home Assistant.
+"""Run the FlexAPI demo: broker + simulated gateway + Bimetri platform + HA.
 
 Started by ``scripts/demo``; everything lives in the git-ignored ``.demo/``
 folder, recreated on each run.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import json
 import os
@@ -33,6 +34,20 @@ DEMO = ROOT / ".demo"
 CONFIG = DEMO / "config"
 USERNAME, PASSWORD = "demo", "demo1234"
 CLIENT_ID = "VG710-DEMO"
+#: The demo's Bimetri application and its one resource (outputs 1-4).
+BIMETRI_APP, BIMETRI_INSTANCE, BIMETRI_RESOURCE = "demoApp", "1", 101
+
+
+def demo_jwt() -> str:
+    """An unsigned JWT valid for a year (the simulator checks only ``exp``)."""
+
+    def part(obj: Any) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+
+    claims = {"sub": "demo", "exp": int(time.time()) + 365 * 86400}
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}.ZGVtbw"
+
+
 #: Integrations HA's onboarding adds that need the internet.
 ONBOARDING_ONLINE_DOMAINS = ("google_translate", "met", "radio_browser")
 
@@ -113,6 +128,7 @@ class Demo:
         self.token = ""
         #: Set once the user asked to stop (Ctrl-C, SIGTERM).
         self.interrupted = False
+        self.jwt = demo_jwt()
 
     # -- processes -----------------------------------------------------------
 
@@ -139,6 +155,24 @@ class Demo:
                 CLIENT_ID,
                 "--count",
                 str(self.count),
+            ],
+        )
+        print(f"== simulated Bimetri platform (resource {BIMETRI_RESOURCE})")
+        self._spawn(
+            "bimetri",
+            [
+                sys.executable,
+                "-m",
+                "simulator",
+                "bimetri",
+                "--broker",
+                f"127.0.0.1:{self.broker.port}",
+                "--jwt",
+                self.jwt,
+                "--resource",
+                f"{BIMETRI_RESOURCE}:BMM620",
+                "--unsolicited-every",
+                "90",
             ],
         )
         print("== Home Assistant (first start takes a little while)")
@@ -272,6 +306,42 @@ class Demo:
         if result.get("type") != "create_entry":
             raise RuntimeError(f"MQTT setup failed: {result}")
 
+    def add_bimetri(self) -> str:
+        """Add the Bimetri application and its resource through the UI's API."""
+        flow = self._request(
+            "POST", "/api/config/config_entries/flow", {"handler": "flexapi"}
+        )
+        path = f"/api/config/config_entries/flow/{flow['flow_id']}"
+        self._request("POST", path, {"next_step_id": "bimetri"})
+        result = self._request(
+            "POST",
+            path,
+            {
+                "app_name": BIMETRI_APP,
+                "instance_id": BIMETRI_INSTANCE,
+                "brand": "Bimetri",
+                "jwt": self.jwt,
+                "user_id": 12345,
+                "organization_id": 23456,
+            },
+        )
+        if result.get("type") != "create_entry":
+            raise RuntimeError(f"Bimetri setup failed: {result.get('errors')}")
+        entry_id = result["result"]["entry_id"]
+        sub = self._request(
+            "POST",
+            "/api/config/config_entries/subentries/flow",
+            {"handler": [entry_id, "resource"]},
+        )
+        path = f"/api/config/config_entries/subentries/flow/{sub['flow_id']}"
+        self._request("POST", path, {"resource_id": BIMETRI_RESOURCE})
+        result = self._request(
+            "POST", path, {"outputs": ["1", "2", "3", "4"], "name": "Demo relays"}
+        )
+        if result.get("type") != "create_entry":
+            raise RuntimeError(f"Bimetri resource failed: {result.get('errors')}")
+        return f"{BIMETRI_APP}.{BIMETRI_INSTANCE}"
+
     def _in_progress_flows(self) -> list[dict[str, Any]]:
         """Config flows in progress, through the websocket API."""
 
@@ -393,6 +463,7 @@ def main() -> int:
         demo.wait_for_http()
         demo.onboard()
         demo.configure_mqtt()
+        bimetri = demo.add_bimetri()
         found = demo.wait_for_discovery()
         demo.remove_failed_entries()
         print()
@@ -406,6 +477,8 @@ def main() -> int:
             print(" discovered FlexAPI gateway.")
         else:
             print(" No gateway discovered yet; see .demo/simulator.log")
+        print(f" Bimetri:         {bimetri}, resource {BIMETRI_RESOURCE}: switches")
+        print("                  switch.demo_relays_output_1 .. _4")
         print(f" Logs:            {DEMO}/*.log")
         print(" Ctrl-C stops everything.")
         print("=" * 64)

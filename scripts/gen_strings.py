@@ -63,6 +63,7 @@ EXTRA_NAMES: dict[str, dict[str, Any]] = {
         "one_wire_temperature": {"name": "Temperature {name}"},
     },
     "binary_sensor": {"one_wire_connected": {"name": "1-Wire bus"}},
+    "switch": {"ext_do": {"name": "Output {output}"}},
     "device_tracker": {"location": {"name": "Location"}},
     "event": {
         "notice": {
@@ -162,6 +163,10 @@ ICONS: dict[str, dict[str, Any]] = {
         },
         "digital_output_pullup": {"default": "mdi:resistor"},
         "digital_input_pullup": {"default": "mdi:resistor"},
+        "ext_do": {
+            "default": "mdi:electric-switch",
+            "state": {"on": "mdi:electric-switch-closed"},
+        },
     },
 }
 

@@ -8,7 +8,9 @@ import json
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_mqtt_message,
@@ -183,3 +185,23 @@ def make_entry(
         options=dict(options or {}),
         **kwargs,
     )
+
+
+async def start_user(hass: HomeAssistant) -> Any:
+    """Start a user flow, pick "gateway" and wait out its listening step."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    if result["type"] is FlowResultType.ABORT:
+        return result  # e.g. MQTT missing: before the menu
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["gateway", "bimetri"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "gateway"}
+    )
+    if result["type"] is FlowResultType.SHOW_PROGRESS:
+        assert result["step_id"] == "gateway"
+        assert result["progress_action"] == "listen"
+        await hass.async_block_till_done()
+        result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    return result

@@ -50,6 +50,7 @@ from .helpers import (
     make_entry,
     settle,
     start,
+    start_user,
     subscribed_topics,
 )
 
@@ -134,19 +135,6 @@ async def start_discovery(
     return await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_MQTT}, data=discovery(topic, payload)
     )
-
-
-async def start_user(hass: HomeAssistant):
-    """Start a user flow and wait out its listening progress step."""
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    if result["type"] is FlowResultType.SHOW_PROGRESS:
-        assert result["step_id"] == "user"
-        assert result["progress_action"] == "listen"
-        await hass.async_block_till_done()
-        result = await hass.config_entries.flow.async_configure(result["flow_id"])
-    return result
 
 
 # -- discovery ----------------------------------------------------------------
@@ -451,6 +439,9 @@ async def test_user_hears_gateways_on_the_broker(
     """The real listening window, fed while the progress step shows."""
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "gateway"}
     )
     assert result["type"] is FlowResultType.SHOW_PROGRESS
     assert result["description_placeholders"] == {"seconds": "11"}

@@ -32,10 +32,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
-from custom_components.flexapi import (
-    select as select_platform,
-    switch as switch_platform,
-)
+from custom_components.flexapi import select as select_platform
 from custom_components.flexapi.const import REQUEST_RETRIES, REQUEST_TIMEOUT
 from custom_components.flexapi.control import APP_POLL_INTERVAL, IO_GATHER, IO_SPACING
 from custom_components.flexapi.helpers import home_assistant_error
@@ -689,11 +686,11 @@ async def test_requests_after_unload_fail(
         await control.io.async_submit({"io.DO1": 1})
 
 
-@pytest.mark.parametrize("platform", [switch_platform, select_platform])
 async def test_entries_of_other_kinds_get_no_gateway_entities(
-    hass: HomeAssistant, platform: Any
+    hass: HomeAssistant,
 ) -> None:
-    """A Bimetri entry's runtime is no gateway: these platforms add nothing."""
+    """A runtime that is no gateway gets no Wi-Fi selects."""
+    platform = select_platform
     entry = MockConfigEntry(domain="flexapi")
     entry.runtime_data = object()
     added: list[Any] = []

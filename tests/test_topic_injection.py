@@ -12,7 +12,6 @@ from collections.abc import Generator
 from typing import Any
 from unittest.mock import AsyncMock, patch
 
-from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
@@ -25,7 +24,7 @@ from custom_components.flexapi.protocol import messages as msgs
 from custom_components.flexapi.protocol.errors import FlexApiValueError
 from custom_components.flexapi.protocol.topics import Topics
 
-from .helpers import settle
+from .helpers import settle, start_user
 
 pytestmark = pytest.mark.usefixtures("collect_started_tasks")
 
@@ -63,12 +62,7 @@ async def test_config_flow_refuses_injection_and_subscribes_to_nothing(
     hass: HomeAssistant, mqtt_mock: MqttMockHAClient, client_id: str, prefix: str
 ) -> None:
     """The manual step shows an error; no filter holds the hostile value."""
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    if result["type"] is FlowResultType.SHOW_PROGRESS:
-        await hass.async_block_till_done()
-        result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    result = await start_user(hass)
     assert result["step_id"] == "manual"
     before = len(mqtt_mock.async_subscribe.call_args_list)
     result = await hass.config_entries.flow.async_configure(

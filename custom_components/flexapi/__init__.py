@@ -9,6 +9,8 @@ from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
+from . import bimetri
+from .bimetri import is_bimetri_entry
 from .const import CONF_CLIENT_ID, DOMAIN
 from .runtime import FlexApiConfigEntry, FlexApiRuntime
 from .services import async_setup_services
@@ -31,7 +33,9 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: FlexApiConfigEntry) -> bool:
-    """Set up one FlexAPI device."""
+    """Set up one FlexAPI device (or a Bimetri application)."""
+    if is_bimetri_entry(entry):
+        return await bimetri.async_setup_entry(hass, entry)
     if not await mqtt.async_wait_for_mqtt_client(hass):
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN, translation_key="mqtt_not_available"
@@ -75,6 +79,9 @@ async def _async_options_updated(
 
 async def async_remove_entry(hass: HomeAssistant, entry: FlexApiConfigEntry) -> None:
     """Delete the gateway's stored settings with its entry."""
+    if is_bimetri_entry(entry):
+        await bimetri.async_remove_entry(hass, entry)
+        return
     await FlexApiRuntime.async_remove_storage(hass, entry)
 
 
@@ -94,5 +101,7 @@ async def async_remove_config_entry_device(
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: FlexApiConfigEntry) -> bool:
-    """Unload one FlexAPI device."""
+    """Unload one FlexAPI device (or a Bimetri application)."""
+    if is_bimetri_entry(entry):
+        return await bimetri.async_unload_entry(hass, entry)
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

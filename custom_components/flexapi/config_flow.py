@@ -27,6 +27,8 @@ from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import voluptuous as vol
 
 from . import const
+from .bimetri import is_bimetri_entry
+from .bimetri_config_flow import BimetriConfigFlowMixin, BimetriOptionsFlow
 from .client import FlexApiClient
 from .const import (
     CONF_CLIENT_ID,
@@ -35,9 +37,11 @@ from .const import (
     CONF_STALE_MULTIPLIER,
     DEFAULT_STALE_MULTIPLIER,
     DOMAIN,
+    KIND_BIMETRI,
     SPEED_KMH,
     SPEED_KNOTS,
 )
+from .helpers import update_entry_and_abort
 from .protocol import messages as msgs
 from .protocol.errors import FlexApiError, FlexApiValueError
 from .protocol.topics import Topics, normalize_prefix, split_topic, validate_client_id
@@ -96,7 +100,7 @@ def _title(client_id: str, sysinfo: dict[str, Any]) -> str:
     return f"{model} {client_id}"
 
 
-class FlexApiConfigFlow(ConfigFlow, domain=DOMAIN):
+class FlexApiConfigFlow(BimetriConfigFlowMixin, ConfigFlow, domain=DOMAIN):
     """Handle a FlexAPI config flow."""
 
     VERSION = 1
@@ -113,6 +117,8 @@ class FlexApiConfigFlow(ConfigFlow, domain=DOMAIN):
     @callback
     def async_get_options_flow(config_entry: FlexApiConfigEntry) -> OptionsFlow:
         """Options: GNSS speed unit and staleness multiplier."""
+        if is_bimetri_entry(config_entry):
+            return BimetriOptionsFlow()
         return FlexApiOptionsFlow()
 
     # -- discovery ---------------------------------------------------------
@@ -173,6 +179,16 @@ class FlexApiConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
+        """Choose what to add: a FlexAPI gateway or a Bimetri application."""
+        if (abort := self._mqtt_abort()) is not None:
+            return abort
+        return self.async_show_menu(
+            step_id="user", menu_options=["gateway", KIND_BIMETRI]
+        )
+
+    async def async_step_gateway(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         """Listen for gateways on the broker for a while, showing progress.
 
         The window covers one default upload interval (10 s), so every
@@ -188,7 +204,7 @@ class FlexApiConfigFlow(ConfigFlow, domain=DOMAIN):
             )
         if not self._listen_task.done():
             return self.async_show_progress(
-                step_id="user",
+                step_id="gateway",
                 progress_action="listen",
                 progress_task=self._listen_task,
                 description_placeholders={"seconds": f"{const.LISTEN_SECONDS:g}"},
@@ -284,6 +300,8 @@ class FlexApiConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Change the custom topic prefix of a configured device."""
         entry = self._get_reconfigure_entry()
+        if is_bimetri_entry(entry):
+            return await self.async_step_bimetri_reconfigure(user_input)
         errors: dict[str, str] = {}
         if user_input is not None:
             try:
@@ -291,11 +309,12 @@ class FlexApiConfigFlow(ConfigFlow, domain=DOMAIN):
             except FlexApiValueError:
                 errors[CONF_PREFIX] = "invalid_prefix"
             else:
-                # The entry's update listener reloads it when the prefix changed.
-                self.hass.config_entries.async_update_entry(
-                    entry, data={**entry.data, CONF_PREFIX: prefix}
+                return update_entry_and_abort(
+                    self,
+                    entry,
+                    "reconfigure_successful",
+                    data={**entry.data, CONF_PREFIX: prefix},
                 )
-                return self.async_abort(reason="reconfigure_successful")
         # A suggested value, not a default: the frontend leaves an emptied
         # optional field out, and a default would put the old prefix back.
         return self.async_show_form(

@@ -42,3 +42,23 @@ STALE_CHECK_SECONDS: Final = 5.0
 REQUEST_RETRIES: Final = 2
 
 MANUFACTURERS: Final = {"inhand": "InHand Networks"}
+
+# -- Bimetri applications (an entry kind of its own) ---------------------------
+CONF_KIND: Final = "kind"
+KIND_BIMETRI: Final = "bimetri"
+CONF_APP_NAME: Final = "app_name"
+CONF_INSTANCE_ID: Final = "instance_id"
+CONF_BRAND: Final = "brand"
+CONF_JWT: Final = "jwt"
+CONF_USER_ID: Final = "user_id"
+CONF_ORGANIZATION_ID: Final = "organization_id"
+CONF_NOTIFICATION_TIMEOUT: Final = "notification_timeout"
+#: Seconds a "sent" command waits for its notification before ``timed_out``.
+DEFAULT_NOTIFICATION_TIMEOUT: Final = 30.0
+#: Seconds a command waits for its commandResponse.
+BIMETRI_RESPONSE_TIMEOUT: Final = 10.0
+#: Days before the JWT's ``exp`` that a repair issue asks for a new one.
+JWT_RENEW_DAYS: Final = 7
+SUBENTRY_RESOURCE: Final = "resource"
+CONF_RESOURCE_ID: Final = "resource_id"
+CONF_OUTPUTS: Final = "outputs"

@@ -9,6 +9,7 @@ from typing import Any
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.core import HomeAssistant
 
+from .bimetri import is_bimetri_entry
 from .protocol.catalog import CATALOG, canonical_key, lookup
 from .protocol.messages import USERDATA_PREFIX
 from .runtime import FlexApiConfigEntry
@@ -30,6 +31,8 @@ TO_REDACT = {
     "latitude",
     "longitude",
 }
+#: A Bimetri application: its token, who switched, and device MAC addresses.
+BIMETRI_TO_REDACT = {"jwt", "jwtToken", "user_name", "network_id"}
 
 
 def _shown(key: str) -> bool:
@@ -61,6 +64,8 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: FlexApiConfigEntry
 ) -> dict[str, Any]:
     """Return diagnostics for a config entry."""
+    if is_bimetri_entry(entry):
+        return async_redact_data(entry.runtime_data.diagnostics(), BIMETRI_TO_REDACT)
     runtime = entry.runtime_data
     store = runtime.store
     return {

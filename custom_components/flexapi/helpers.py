@@ -1,10 +1,16 @@
-"""The one place where protocol errors become translated Home Assistant errors."""
+"""Shared Home Assistant glue.
+
+The one place where protocol errors become translated Home Assistant
+errors, and the one way a config flow changes a configured entry.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Iterable
 import re
+from typing import Any
 
+from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
 from .const import DOMAIN
@@ -95,3 +101,20 @@ def invalid(
         translation_key=translation_key,
         translation_placeholders={"field": field, **placeholders},
     )
+
+
+def update_entry_and_abort(
+    flow: ConfigFlow, entry: ConfigEntry, reason: str, **changes: Any
+) -> ConfigFlowResult:
+    """Change a configured entry from a flow, then end the flow.
+
+    A loaded entry's update listener decides about the reload: Home
+    Assistant 2026.12 refuses a flow that reloads an entry with an update
+    listener. An entry that is not loaded (its setup failed, e.g. on a
+    refused token) has no listener, so the flow reloads it itself.
+    """
+    hass = flow.hass
+    listening = bool(entry.update_listeners)
+    if hass.config_entries.async_update_entry(entry, **changes) and not listening:
+        hass.config_entries.async_schedule_reload(entry.entry_id)
+    return flow.async_abort(reason=reason)

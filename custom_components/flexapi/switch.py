@@ -1,9 +1,12 @@
-"""Switches: the gateway's digital outputs and the DO/DI pull-ups (io/control).
+"""Switches: a gateway's digital outputs and DO/DI pull-ups, and Bimetri ExtDO.
 
 The state is what the gateway confirmed (io/info, summary, io/refresh and
 the control response's ``result``), never what was asked for. While a
 change waits for its request (io control requests are 5 s apart) or for the
 answer, the switch keeps its confirmed state and says so in ``pending``.
+
+``async_setup_entry`` dispatches on the entry kind; the Bimetri entities live
+in ``bimetri_switch.py``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from homeassistant.components.switch import SwitchEntity, SwitchEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .bimetri import is_bimetri_entry
+from .bimetri_switch import async_setup_bimetri_entry
 from .entity import (
     FlexApiEntity,
     FlexApiEntityDescription,
@@ -95,10 +100,14 @@ async def async_setup_entry(
     entry: FlexApiConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add a gateway's switches as its outputs are first reported."""
-    runtime: object = entry.runtime_data
-    if not isinstance(runtime, FlexApiRuntime):
-        return  # Bimetri entries have their own switch module
+    """Add a gateway's switches as its outputs are first reported.
+
+    A Bimetri application's entry gets its ExtDO switches instead.
+    """
+    if is_bimetri_entry(entry):
+        await async_setup_bimetri_entry(hass, entry, async_add_entities)
+        return
+    runtime = entry.runtime_data
     async_setup_dynamic_entities(
         entry, async_add_entities, lambda key: _describe(runtime, key)
     )

@@ -118,6 +118,10 @@ class Observer:
         with self._lock:
             return [(t, p) for t, top, p in self.messages if top == topic]
 
+    def publish(self, topic: str, payload: str) -> None:
+        """Publish a message (QoS 1)."""
+        self._client.publish(topic, payload, qos=1)
+
     def stop(self) -> None:
         """Disconnect."""
         self._client.loop_stop()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+from datetime import UTC, datetime
+import json
 from typing import Any
 
 import pytest
@@ -11,8 +14,11 @@ from custom_components.flexapi.protocol.bimetri import (
     COMMAND_TOPIC,
     RESULTS,
     CommandResponse,
+    DeviceData,
     ExtDoState,
     build_set_ext_do,
+    jwt_expiry,
+    make_app_id,
     new_correlation_id,
     parse_message,
     redact_jwt,
@@ -20,6 +26,17 @@ from custom_components.flexapi.protocol.bimetri import (
     validate_app_id,
 )
 from custom_components.flexapi.protocol.errors import FlexApiValueError
+
+
+def make_jwt(**claims: Any) -> str:
+    """An (unsigned) JWT with ``claims``."""
+
+    def part(obj: Any) -> str:
+        raw = json.dumps(obj).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
+
 
 #: The document's setExtDO request.
 REQUEST: dict[str, Any] = {
@@ -110,7 +127,6 @@ def test_set_ext_do_status(status: bool | int, wire: int) -> None:
         ("user_id", True),
         ("organization_id", 1.5),
         ("resource_id", None),
-        ("output", 0),
         ("output", -1),
         ("output", "4"),
         ("output", True),
@@ -120,7 +136,8 @@ def test_set_ext_do_status(status: bool | int, wire: int) -> None:
         ("status", None),
         ("correlation_id", ""),
         ("correlation_id", None),
-        ("correlation_id", 100),  # responses carry strings; an int never matches
+        ("correlation_id", 100),  # we send strings; numeric echoes are matched
+        ("brand", ""),
     ],
 )
 def test_set_ext_do_rejects(field: str, value: Any) -> None:
@@ -145,6 +162,8 @@ def test_response_topic(app_id: str, topic: str) -> None:
         "flexyWattApp",
         ".1",
         "app.",
+        "a.b/c",
+        "a.\x7f",
         "",
         ".",
         "a/b.1",
@@ -204,6 +223,10 @@ def test_parse_state_change_notification() -> None:
         status=True,
         model="BMM620",
         network_id="26:AA:E0:23:23:5E",
+        app_id="flexyWattApp.1",
+        user_name="Flexywatt User",
+        user_id=12345,
+        brand="Bimetri",
     )
 
 
@@ -212,7 +235,15 @@ def test_notification_without_correlation_id() -> None:
         key: value for key, value in NOTIFICATION.items() if key != "correlationId"
     }
     message["parameters"] = {"resourceId": 101, "output": 4, "status": 0}
-    assert parse_message(message) == ExtDoState(None, 101, 4, False)
+    assert parse_message(message) == ExtDoState(
+        None,
+        101,
+        4,
+        False,
+        app_id="flexyWattApp.1",
+        user_name="Flexywatt User",
+        user_id=12345,
+    )
 
 
 @pytest.mark.parametrize(
@@ -220,11 +251,14 @@ def test_notification_without_correlation_id() -> None:
     [
         {},
         REQUEST,  # our own command, should it echo
-        {**IMMEDIATE_RESPONSE, "correlationId": 100},
+        {**IMMEDIATE_RESPONSE, "correlationId": None},
+        {**IMMEDIATE_RESPONSE, "correlationId": True},
+        {**IMMEDIATE_RESPONSE, "correlationId": ""},
         {**IMMEDIATE_RESPONSE, "result": None},
         {**NOTIFICATION, "notificationType": "somethingElse"},
         {**NOTIFICATION, "parameters": None},
         {**NOTIFICATION, "parameters": {**NOTIFICATION["parameters"], "status": 2}},
+        {**NOTIFICATION, "parameters": {**NOTIFICATION["parameters"], "status": True}},
         {**NOTIFICATION, "parameters": {**NOTIFICATION["parameters"], "output": "4"}},
         {
             **NOTIFICATION,
@@ -272,3 +306,122 @@ def test_new_correlation_id() -> None:
     echo = parse_message({**IMMEDIATE_RESPONSE, "correlationId": sent["correlationId"]})
     assert isinstance(echo, CommandResponse)
     assert echo.correlation_id == cid
+
+
+# -- issue 7 "Bimetri parsing" regressions ----------------------------------------
+
+
+@pytest.mark.parametrize("cid", [100, 0, 12345678901234567890])
+def test_numeric_correlation_id_in_a_response_is_accepted(cid: int) -> None:
+    """``"correlationId": 100`` is matched to the "100" we sent, not dropped."""
+    response = parse_message({**IMMEDIATE_RESPONSE, "correlationId": cid})
+    assert isinstance(response, CommandResponse)
+    assert response.correlation_id == str(cid)
+
+
+def test_numeric_correlation_id_in_a_notification_is_accepted() -> None:
+    state = parse_message({**NOTIFICATION, "correlationId": 100})
+    assert isinstance(state, ExtDoState)
+    assert state.correlation_id == "100"
+    assert state.dedup_key == (101, 4, "100")
+
+
+def test_notification_names_its_app() -> None:
+    """The runtime compares this with its own appId (``appName/#`` sees others)."""
+    state = parse_message({**NOTIFICATION, "appId": "flexyWattApp.2"})
+    assert isinstance(state, ExtDoState)
+    assert state.app_id == "flexyWattApp.2"
+
+
+def test_output_zero_is_sent() -> None:
+    """Outputs are 1-based *unless otherwise provisioned*: 0 goes out."""
+    payload = build_set_ext_do(**{**REQUEST_ARGS, "output": 0})
+    assert payload["parameters"]["output"] == 0
+
+
+def test_any_port_number_is_left_to_the_platform() -> None:
+    payload = build_set_ext_do(**{**REQUEST_ARGS, "output": 4096})
+    assert payload["parameters"]["output"] == 4096
+
+
+def test_notification_for_output_zero() -> None:
+    state = parse_message(
+        {**NOTIFICATION, "parameters": {**NOTIFICATION["parameters"], "output": 0}}
+    )
+    assert isinstance(state, ExtDoState)
+    assert state.output == 0
+
+
+# -- app ids, brand, device data, JWT expiry ----------------------------------------
+
+
+def test_app_id_splits_at_the_last_dot() -> None:
+    assert validate_app_id("my.app.7") == ("my.app", "7")
+    assert make_app_id("my.app", "7") == "my.app.7"
+    assert response_topic(make_app_id("my.app", "7")) == (
+        "application/third-party/my.app/7"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "instance"),
+    [
+        ("", "1"),
+        ("a", ""),
+        ("a", "1.2"),
+        ("a+", "1"),
+        ("a", "#"),
+        ("a/b", "1"),
+        ("a", "1/2"),
+        ("a\t", "1"),
+        ("a", "x" * 129),
+    ],
+    ids=repr,
+)
+def test_make_app_id_rejects(name: str, instance: str) -> None:
+    with pytest.raises(FlexApiValueError):
+        make_app_id(name, instance)
+
+
+def test_brand_is_sent() -> None:
+    payload = build_set_ext_do(**{**REQUEST_ARGS, "brand": "Acme"})
+    assert payload["brand"] == "Acme"
+
+
+def test_device_data_of_response_and_notification() -> None:
+    response = parse_message(IMMEDIATE_RESPONSE)
+    assert isinstance(response, CommandResponse)
+    assert response.resource_id == 101
+    assert response.device == DeviceData("Bimetri", "BMM620", "26:AA:E0:23:23:5E")
+    state = parse_message(NOTIFICATION)
+    assert isinstance(state, ExtDoState)
+    assert state.device == response.device
+    error = parse_message(ERROR_RESPONSE)
+    assert isinstance(error, CommandResponse)
+    assert error.device == DeviceData()
+
+
+def test_jwt_expiry() -> None:
+    assert jwt_expiry(JWT) is None  # no exp claim
+    token = make_jwt(exp=1_900_000_000)
+    assert jwt_expiry(token) == datetime.fromtimestamp(1_900_000_000, UTC)
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        None,
+        "",
+        "abc",
+        "a.b",
+        "a.b.c",
+        "a.!!!.c",
+        "eyJ.e30.x",
+        make_jwt(exp="soon"),
+        make_jwt(exp=True),
+        make_jwt(exp=1e30),
+    ],
+    ids=repr,
+)
+def test_jwt_expiry_unreadable(token: Any) -> None:
+    assert jwt_expiry(token) is None
