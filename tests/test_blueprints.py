@@ -9,7 +9,7 @@ notification action it ran (a mocked ``notify.mock``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from pathlib import Path
 import re
 import shutil
@@ -27,9 +27,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed_exact,
     async_mock_service,
 )
-from pytest_homeassistant_custom_component.test_util.aiohttp import (
-    AiohttpClientMocker,
-)
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 from pytest_homeassistant_custom_component.typing import (
     MqttMockHAClient,
     WebSocketGenerator,
@@ -87,10 +85,14 @@ def blueprint_config_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def make_automation(
+async def make_automation(
     hass: HomeAssistant, blueprint_config_dir: Path
-) -> AutomationFactory:
-    """Set up one automation from a shipped blueprint; check it is running."""
+) -> AsyncGenerator[AutomationFactory]:
+    """Set up one automation from a shipped blueprint; check it is running.
+
+    At teardown the automation stops, so a failed test cannot leave it
+    waiting for the gateway.
+    """
 
     async def _make(blueprint: str, **inputs: Any) -> None:
         assert await async_setup_component(
@@ -112,7 +114,14 @@ def make_automation(
         assert state is not None
         assert state.state == STATE_ON, state.attributes
 
-    return _make
+    yield _make
+    if hass.services.has_service("automation", "turn_off"):
+        await hass.services.async_call(
+            "automation",
+            "turn_off",
+            {"entity_id": "all", "stop_actions": True},
+            blocking=True,
+        )
 
 
 def sent(calls: list[ServiceCall]) -> list[tuple[str, str]]:
@@ -345,7 +354,20 @@ async def test_zone_leave_and_enter_with_the_position(
     assert "Position: 52.0, 5.0 " in entered[1]
 
 
-async def test_zone_only_leave_and_no_reload_noise(
+async def restart_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Unload and set up again with the entry's states gone, as after a restart.
+
+    Entities come back from nothing (restored), not from "unavailable".
+    """
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    for entity_id in (TRACKER, NOTICE):
+        hass.states.async_remove(entity_id)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_zone_only_leave_and_no_noise(
     hass: HomeAssistant,
     flexapi_entry: MockConfigEntry,
     gateway: FlexApiDevice,
@@ -353,19 +375,42 @@ async def test_zone_only_leave_and_no_reload_noise(
     notify_calls: list[ServiceCall],
     depot: str,
 ) -> None:
-    """Reloading the entry removes and restores the tracker: no zone event."""
-    await gateway.info("gnss", fix(AWAY))
+    """The tracker's first fix, a reload and a restart are no zone events."""
     await make_automation(
-        "zone", tracker=TRACKER, zone=depot, events=["leave"], notify=NOTIFY
+        "zone", tracker=TRACKER, zone=depot, events=["leave", "enter"], notify=NOTIFY
     )
-    await gateway.info("gnss", fix(DEPOT))
-    assert notify_calls == []
+    await gateway.info("gnss", fix(DEPOT))  # the tracker appears, in the zone
+    assert hass.states.get(TRACKER).state == "Depot"
     assert await hass.config_entries.async_reload(flexapi_entry.entry_id)
     await hass.async_block_till_done()
     assert hass.states.get(TRACKER).state == "Depot"
+    await restart_entry(hass, flexapi_entry)
+    assert hass.states.get(TRACKER).state == "Depot"  # restored
     assert notify_calls == []
     await gateway.info("gnss", fix(AWAY))
     assert [title for title, _ in sent(notify_calls)] == ["VG1 Location left Depot"]
+
+
+@pytest.mark.parametrize("events", [["leave"], ["enter"]])
+async def test_zone_one_direction(
+    hass: HomeAssistant,
+    flexapi_entry: MockConfigEntry,
+    gateway: FlexApiDevice,
+    make_automation: AutomationFactory,
+    notify_calls: list[ServiceCall],
+    depot: str,
+    events: list[str],
+) -> None:
+    await gateway.info("gnss", fix(AWAY))
+    await make_automation(
+        "zone", tracker=TRACKER, zone=depot, events=events, notify=NOTIFY
+    )
+    for position in (DEPOT, AWAY, DEPOT):
+        await gateway.info("gnss", fix(position))
+    word = {"leave": "left", "enter": "entered"}[events[0]]
+    assert [title for title, _ in sent(notify_calls)] == [
+        f"VG1 Location {word} Depot"
+    ] * (1 if word == "left" else 2)
 
 
 # -- digital input events -------------------------------------------------------------
@@ -431,21 +476,24 @@ async def test_digital_input_filters_and_wrapped_events(
     assert cleared[1].startswith("DI3 off (event cleared at ")
 
 
-async def test_digital_input_no_event_on_reload(
+async def test_digital_input_no_event_on_reload_or_restart(
     hass: HomeAssistant,
     flexapi_entry: MockConfigEntry,
     gateway: FlexApiDevice,
     make_automation: AutomationFactory,
     notify_calls: list[ServiceCall],
 ) -> None:
-    """A reload restores the last event: that is not a new one."""
+    """A reload or restart restores the last event: that is not a new one."""
     await make_automation("digital_input", event_entity=NOTICE, notify=NOTIFY)
     await notice(gateway, DI_RAISE)
     assert sent(notify_calls)[0][1].startswith("A digital input (changed at ")
     assert await hass.config_entries.async_reload(flexapi_entry.entry_id)
     await hass.async_block_till_done()
+    await restart_entry(hass, flexapi_entry)
     assert hass.states.get(NOTICE).attributes["event_type"] == "di_chg_raise"
     assert len(notify_calls) == 1
+    await notice(gateway, DI_RAISE)
+    assert len(notify_calls) == 2
 
 
 # -- digital output with confirmation -------------------------------------------------
@@ -485,6 +533,7 @@ async def output_automation(
         "digital_output",
         when=[{"trigger": "event", "event_type": "switch_do1"}],
         output=DO1,
+        wanted="on",
         timeout={"seconds": 20},
         on_failure=NOTIFY,
         on_success=[
@@ -496,11 +545,41 @@ async def output_automation(
         hass.bus.async_fire("switch_do1")
         await settle()
         await advance(hass, gateway.freezer, IO_GATHER)
-        assert [body for body in payloads(gateway.mqtt_mock, IO_CONTROL)][-1][
-            "io.DO1"
-        ] == 1
+        assert payloads(gateway.mqtt_mock, IO_CONTROL)[-1]["io.DO1"] == 1
 
     return _fire
+
+
+@pytest.mark.parametrize("initial", [0, 1])
+async def test_output_off(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    no_initial_requests: None,
+    flexapi_entry: MockConfigEntry,
+    gateway: FlexApiDevice,
+    make_automation: AutomationFactory,
+    notify_calls: list[ServiceCall],
+    initial: int,
+) -> None:
+    """Switching off sends 0, whatever the output was (no toggling)."""
+    await gateway.info("io", {"io.DO1": initial})
+    await make_automation(
+        "digital_output",
+        when=[{"trigger": "event", "event_type": "switch_do1"}],
+        output=DO1,
+        wanted="off",
+        on_failure=NOTIFY,
+    )
+    hass.bus.async_fire("switch_do1")
+    await settle()
+    await advance(hass, gateway.freezer, IO_GATHER)
+    for request in payloads(mqtt_mock, IO_CONTROL):
+        assert request["io.DO1"] == 0
+        respond(hass, IO_CONTROL, request["client_token"], {"io.DO1": 0})
+    await settle()
+    assert hass.states.get(DO1).state == "off"
+    assert notify_calls == []
+    assert hass.states.get("automation.under_test").attributes["current"] == 0
 
 
 async def test_output_confirmed(
