@@ -20,7 +20,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.setup import async_setup_component
-from homeassistant.util import yaml as yaml_util
+from homeassistant.util import dt as dt_util, yaml as yaml_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -416,6 +416,11 @@ async def test_zone_one_direction(
 # -- digital input events -------------------------------------------------------------
 
 
+def local_time(timestamp: int) -> str:
+    """A gateway timestamp as the blueprints write it (local time)."""
+    return dt_util.as_local(dt_util.utc_from_timestamp(timestamp)).strftime("%H:%M:%S")
+
+
 async def notice(gateway: FlexApiDevice, payload: dict[str, Any]) -> None:
     """An event a second after the last one (the entity's state is its time)."""
     await gateway.advance(1)
@@ -471,9 +476,14 @@ async def test_digital_input_filters_and_wrapped_events(
         {**DI_RAISE, "status": "clear", "ends_at": 1700000060, "io.DI3": 0},
     )
     (raised, cleared) = sent(notify_calls)
-    assert raised[1].startswith("DI2 off, DI3 on (changed at ")
-    assert cleared[0] == "VG1: digital input event cleared"
-    assert cleared[1].startswith("DI3 off (event cleared at ")
+    assert raised == (
+        "VG1: digital input changed",
+        f"DI2 off, DI3 on (changed at {local_time(1700000000)}).",
+    )
+    assert cleared == (
+        "VG1: digital input event cleared",
+        f"DI3 off (event cleared at {local_time(1700000060)}).",
+    )
 
 
 async def test_digital_input_no_event_on_reload_or_restart(
