@@ -611,7 +611,7 @@ async def test_output_confirmed(
     assert sent(notify_calls) == [("ok", "VG1 Digital output 1 is on")]
 
 
-@pytest.mark.parametrize("error", [None, "device_error"])
+@pytest.mark.parametrize("error", [None, "not_support"])
 async def test_output_not_confirmed(
     hass: HomeAssistant,
     mqtt_mock: MqttMockHAClient,
