@@ -73,6 +73,24 @@ or the device page's "+N entities not shown").
   *Truck*.
 
 Totals: {counts}.
+
+Good to know:
+
+- **GNSS** values are sensors disabled by default because the device
+  tracker *Location* already carries them (speed, heading, altitude and
+  satellites as attributes, the horizontal accuracy as GPS accuracy).
+  Enable only those you want graphed: each enabled sensor adds a row to
+  the recorder for every change.
+- **1-Wire** probe sensors are named after the probe's name on the gateway
+  (`tempN_name`), e.g. *Temperature Inside*; without one, *Temperature 1*.
+- **Switches** of digital outputs and pull-ups have a `pending` attribute,
+  `true` while a change waits for the gateway's confirmation. The
+  Bimetri switches' attributes are described in [bimetri.md](bimetri.md).
+- **User data** sensors (*User data serial_number*) come and go with the
+  keys: one deleted through `flexapi.userdata_delete` is removed.
+- The **Notice** event entity carries `type`, `level`, `level_name`,
+  `starts_at`, `ends_at` and `values` with each event; see
+  [automations.md](automations.md).
 """
 
 COLUMNS = (
