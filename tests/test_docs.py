@@ -28,8 +28,6 @@ REQUIRED_PAGES = (
     "troubleshooting.md",
     "protocol.md",
 )
-#: Link targets another branch adds (blueprints); allowed to be missing here.
-PENDING_TARGETS = frozenset({"docs/blueprints.md", "blueprints/automation/flexapi"})
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
@@ -88,9 +86,6 @@ def test_relative_links_resolve(path: Path) -> None:
             continue
         file_part, _, anchor = target.partition("#")
         resolved = (path.parent / file_part).resolve()
-        relative = resolved.relative_to(ROOT.resolve()).as_posix()
-        if relative in PENDING_TARGETS:
-            continue
         assert resolved.exists(), f"{path.name}: {target}"
         if anchor and resolved.suffix == ".md":
             assert anchor in _anchors(resolved), f"{path.name}: {target}"
