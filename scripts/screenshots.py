@@ -120,7 +120,7 @@ def run(port: int, out: Path) -> int:
         finally:
             signal.signal(signal.SIGINT, previous)
     print(f"== stopped {', '.join(stopped)}")
-    verdict = "passed" if code == 0 else "FAILED"
+    verdict = {0: "passed", 130: "interrupted"}.get(code, "FAILED")
     print(f"== browser walk {verdict} in {time.monotonic() - started:.0f} s")
     if code != 0:
         print(f"   logs: {demo.DEMO}/*.log", file=sys.stderr)
