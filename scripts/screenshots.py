@@ -119,7 +119,7 @@ def run(port: int, out: Path) -> int:
             stopped = run_demo.stop()
         finally:
             signal.signal(signal.SIGINT, previous)
-    print(f"== stopped {', '.join(stopped)}")
+    print(f"== stopped {', '.join(stopped or ['everything it started'])}")
     verdict = {0: "passed", 130: "interrupted"}.get(code, "FAILED")
     print(f"== browser walk {verdict} in {time.monotonic() - started:.0f} s")
     if code != 0:
