@@ -261,7 +261,7 @@ step('Bimetri: add an application and a resource, switch an ExtDO output', async
   await shot(page, 'bimetri-resource');
   await page.getByRole('button', { name: 'Submit' }).click();
   await expectVisible(page.getByText('Success'), 'the resource success message');
-  await page.getByRole('button', { name: 'Finish' }).click().catch(() => {});
+  await page.getByRole('button', { name: 'Finish' }).click();
 
   await page.goto(`${BASE}/config/devices/dashboard`);
   await page.getByText('Browser relays', { exact: true }).first().click();
