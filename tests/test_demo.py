@@ -188,4 +188,4 @@ def test_home_assistant_listens_on_the_port_given(
     )
     assert config["http"] == {"server_port": 18123}
     assert demo.base == "http://127.0.0.1:18123"
-    assert spawned == ["simulator", "homeassistant"]
+    assert spawned == ["simulator", "bimetri", "homeassistant"]
