@@ -474,6 +474,30 @@ async def test_malformed_messages_are_dropped(
     assert state_of(hass) == STATE_ON
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [b"[" * 100_000, b'{"messageType": ' + b"[" * 100_000],
+    ids=["nested-array", "nested-in-object"],
+)
+async def test_deeply_nested_payload_is_dropped_quietly(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    platform: BimetriPlatformMock,
+    caplog: pytest.LogCaptureFixture,
+    payload: bytes,
+) -> None:
+    """Review of issue 9: a RecursionError escaped and HA logged the payload."""
+    from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
+
+    caplog.set_level(logging.DEBUG)
+    async_fire_mqtt_message(hass, TOPIC, payload)
+    await settle(hass)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "dropping a non-JSON-object payload" in caplog.text
+    await platform.notify(status=1)
+    assert state_of(hass) == STATE_ON
+
+
 async def test_unconfigured_resource_is_remembered_and_logged_once(
     hass: HomeAssistant,
     loaded: MockConfigEntry,

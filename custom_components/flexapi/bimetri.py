@@ -54,7 +54,7 @@ from .const import (
     KIND_BIMETRI,
     SUBENTRY_RESOURCE,
 )
-from .protocol import bimetri as proto
+from .protocol import bimetri as proto, messages as msgs
 from .protocol.errors import FlexApiValueError
 
 _LOGGER = logging.getLogger(__name__)
@@ -549,11 +549,10 @@ class BimetriRuntime:
 
     @callback
     def _handle_message(self, msg: ReceiveMessage) -> None:
-        try:
-            obj = json.loads(msg.payload)
-        except (ValueError, UnicodeDecodeError):
-            obj = None
-        if not isinstance(obj, dict):
+        # The FlexAPI side's decoder: it never raises, whatever arrives (a
+        # payload nested too deep for the parser included).
+        obj = msgs.decode_object(msg.payload)
+        if obj is None:
             _LOGGER.debug("%s: dropping a non-JSON-object payload", self.app_id)
             return
         parsed = proto.parse_message(obj)

@@ -15,11 +15,11 @@ import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-import json
 import secrets
 from typing import Any, Final
 
 from .errors import FlexApiValueError
+from .messages import decode_object
 
 COMMAND_TOPIC: Final = "resource/commands"
 COMMAND_QOS: Final = 2
@@ -85,12 +85,18 @@ def redact_jwt(token: str | None) -> str:
     return f"{token[:6]}…(redacted)" if len(token) > 6 else "…(redacted)"
 
 
-def _b64url_json(part: str) -> Any:
+def _b64url_json(part: str) -> dict[str, Any] | None:
+    """A base64url JSON object (a JWT part); ``None`` for anything else.
+
+    The token is typed in by the user: nothing in it may raise, a part
+    nested too deep for the JSON parser included.
+    """
     padded = part + "=" * (-len(part) % 4)
     try:
-        return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (ValueError, binascii.Error, UnicodeError):
+        raw = base64.urlsafe_b64decode(padded.encode("ascii"))
+    except (ValueError, binascii.Error):
         return None
+    return decode_object(raw)
 
 
 def jwt_expiry(token: Any) -> datetime | None:
