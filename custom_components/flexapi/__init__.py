@@ -88,12 +88,14 @@ async def async_remove_entry(hass: HomeAssistant, entry: FlexApiConfigEntry) -> 
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: FlexApiConfigEntry, device_entry: dr.DeviceEntry
 ) -> bool:
-    """Let the user delete a stale device, never the entry's live gateway.
+    """Let the user delete a stale device, never a live one.
 
-    An entry has one gateway device, named by its client_id; any other
-    device of the entry is left over and may go. Entries of other kinds
-    (no client_id) keep their devices.
+    A gateway entry has one device, named by its client_id; a Bimetri
+    application one per resource. Any other device of the entry is left
+    over and may go.
     """
+    if is_bimetri_entry(entry):
+        return bimetri.can_remove_device(entry, device_entry)
     client_id = entry.data.get(CONF_CLIENT_ID)
     return client_id is not None and (DOMAIN, client_id) not in (
         device_entry.identifiers

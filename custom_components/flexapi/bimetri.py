@@ -87,6 +87,30 @@ def app_id_of(data: Mapping[str, Any]) -> str:
     return proto.make_app_id(data[CONF_APP_NAME], data[CONF_INSTANCE_ID])
 
 
+def device_identifier(entry_id: str, resource_id: int) -> tuple[str, str]:
+    """Device registry identifier of a resource of an entry.
+
+    Keyed on the entry, never on the appId: reconfiguring the app name or
+    instance id keeps the devices, their entities and their history. (No
+    released version used other identifiers, so nothing is migrated.)
+    """
+    return (DOMAIN, f"{entry_id}_{resource_id}")
+
+
+def output_unique_id(entry_id: str, resource_id: int, output: int) -> str:
+    """Unique id of an output's switch (stable like :func:`device_identifier`)."""
+    return f"{entry_id}_{resource_id}_{output}"
+
+
+def resource_ids(entry: ConfigEntry[Any]) -> set[int]:
+    """The resourceIds of an entry's ``resource`` subentries."""
+    return {
+        int(subentry.data[CONF_RESOURCE_ID])
+        for subentry in entry.subentries.values()
+        if subentry.subentry_type == SUBENTRY_RESOURCE
+    }
+
+
 def jwt_issue_id(entry: ConfigEntry[Any]) -> str:
     """Repair issue id of an entry's expiring JWT."""
     return f"jwt_expiring_{entry.entry_id}"
@@ -315,7 +339,11 @@ class BimetriRuntime:
 
     def device_identifier(self, resource_id: int) -> tuple[str, str]:
         """Device registry identifier of a resource."""
-        return (DOMAIN, f"{self.app_id}_{resource_id}")
+        return device_identifier(self.entry.entry_id, resource_id)
+
+    def output_unique_id(self, resource_id: int, output: int) -> str:
+        """Unique id of an output's switch."""
+        return output_unique_id(self.entry.entry_id, resource_id, output)
 
     # -- JWT expiry -------------------------------------------------------------
 
@@ -764,6 +792,16 @@ async def _async_entry_updated(hass: HomeAssistant, entry: BimetriConfigEntry) -
 async def async_unload_entry(hass: HomeAssistant, entry: BimetriConfigEntry) -> bool:
     """Unload one Bimetri application."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+def can_remove_device(entry: BimetriConfigEntry, device_entry: dr.DeviceEntry) -> bool:
+    """Whether a device of the entry is no configured resource's device.
+
+    A resource's device goes with its subentry; any other device of the
+    entry is left over and the user may delete it.
+    """
+    live = {device_identifier(entry.entry_id, rid) for rid in resource_ids(entry)}
+    return not live & device_entry.identifiers
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: BimetriConfigEntry) -> None:

@@ -55,7 +55,7 @@ async def async_setup_bimetri_entry(
     """One switch per configured output, added to its resource's subentry."""
     runtime = entry.runtime_data
     expected = {
-        f"{runtime.app_id}_{resource.resource_id}_{output}"
+        runtime.output_unique_id(resource.resource_id, output)
         for resource in runtime.resources.values()
         for output in resource.outputs
     }
@@ -85,7 +85,7 @@ class BimetriSwitch(RestoreEntity, SwitchEntity):
         self.runtime = runtime
         self.entity_description = EXT_DO
         self._key = (resource.resource_id, output)
-        self._attr_unique_id = f"{runtime.app_id}_{resource.resource_id}_{output}"
+        self._attr_unique_id = runtime.output_unique_id(resource.resource_id, output)
         self._attr_translation_placeholders = {"output": str(output)}
         self._attr_device_info = DeviceInfo(
             identifiers={runtime.device_identifier(resource.resource_id)}
