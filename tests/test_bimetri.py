@@ -528,6 +528,27 @@ async def test_unconfigured_resource_is_remembered_and_logged_once(
     assert hass.states.get("switch.boiler_output_7") is None
 
 
+async def test_negative_ids_are_not_remembered(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    platform: BimetriPlatformMock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Review of issue 9: the add-resource form offered what it then refused."""
+    caplog.set_level(logging.INFO, "custom_components.flexapi")
+    await platform.notify(resource_id=-5, output=2, status=1)
+    await platform.notify(resource_id=303, output=-1, status=1)
+    await platform.notify(resource_id=101, output=-4, status=1)
+    assert loaded.runtime_data.unconfigured == {}
+    assert "not configured" not in caplog.text
+    result = await hass.config_entries.subentries.async_init(
+        (loaded.entry_id, SUBENTRY_RESOURCE), context={"source": "user"}
+    )
+    # Nothing heard to offer: a plain number box.
+    assert "options" not in result["data_schema"].schema[CONF_RESOURCE_ID].config
+    hass.config_entries.subentries.async_abort(result["flow_id"])
+
+
 # -- restart -------------------------------------------------------------------------
 
 

@@ -671,6 +671,15 @@ class BimetriRuntime:
 
     @callback
     def _remember_unconfigured(self, resource_id: int, output: int) -> None:
+        if resource_id < 0 or output < 0:
+            # The add-resource form refuses these: never offer them.
+            _LOGGER.debug(
+                "%s: ignoring resource %s output %s (negative)",
+                self.app_id,
+                resource_id,
+                output,
+            )
+            return
         outputs = self.unconfigured.get(resource_id)
         if outputs is None:
             if len(self.unconfigured) >= MAX_UNCONFIGURED_RESOURCES:

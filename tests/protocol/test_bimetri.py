@@ -230,6 +230,13 @@ def test_parse_state_change_notification() -> None:
     )
 
 
+def test_user_name_is_bounded() -> None:
+    """Review of issue 9: the user name comes from the network."""
+    note = parse_message({**NOTIFICATION, "userName": "x" * 10_000})
+    assert isinstance(note, ExtDoState)
+    assert note.user_name == "x" * 64
+
+
 def test_notification_without_correlation_id() -> None:
     message = {
         key: value for key, value in NOTIFICATION.items() if key != "correlationId"

@@ -32,6 +32,8 @@ RESULT_UNAUTHORIZED: Final = "unauthorized"
 RESULTS: Final = ("sent", "not_send", "failed", "send_no_ack", "unauthorized")
 #: Longest app name or instance id accepted (one topic level each).
 MAX_PART_LENGTH: Final = 128
+#: A notification's ``userName`` comes from the network: at most this long.
+MAX_USER_NAME_LENGTH: Final = 64
 
 
 def validate_part(value: Any, *, instance: bool = False) -> str:
@@ -192,6 +194,12 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _user_name(value: Any) -> str | None:
+    """Who switched, cut to :data:`MAX_USER_NAME_LENGTH` characters."""
+    text = _text(value)
+    return text[:MAX_USER_NAME_LENGTH] if text is not None else None
+
+
 @dataclass(frozen=True, slots=True)
 class DeviceData:
     """What a response or notification tells about the resource's device."""
@@ -303,7 +311,7 @@ def parse_message(obj: Mapping[str, Any]) -> CommandResponse | ExtDoState | None
             model=_text(params.get("model")),
             network_id=_text(params.get("networkId")),
             app_id=_text(obj.get("appId")),
-            user_name=_text(obj.get("userName")),
+            user_name=_user_name(obj.get("userName")),
             user_id=user_id if _is_int(user_id) else None,
             brand=_text(params.get("brand")),
         )
