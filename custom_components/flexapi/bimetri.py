@@ -23,7 +23,7 @@ from functools import partial
 import itertools
 import json
 import logging
-from typing import Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeIs
 
 from homeassistant.components import mqtt
 from homeassistant.components.mqtt import ReceiveMessage
@@ -57,6 +57,9 @@ from .const import (
 from .protocol import bimetri as proto, messages as msgs
 from .protocol.errors import FlexApiValueError
 
+if TYPE_CHECKING:
+    from .runtime import FlexApiConfigEntry
+
 _LOGGER = logging.getLogger(__name__)
 
 PLATFORMS: list[Platform] = [Platform.SWITCH]
@@ -74,10 +77,13 @@ MASKED_LOGGERS = (
 UNCONFIGURED_KEY = f"{DOMAIN}_bimetri_memory"
 
 type BimetriConfigEntry = ConfigEntry[BimetriRuntime]
+#: What the integration's entry points get: an entry of either kind.
+#: :func:`is_bimetri_entry` tells them apart, and narrows both branches.
+type FlexApiOrBimetriEntry = FlexApiConfigEntry | BimetriConfigEntry
 type OutputKey = tuple[int, int]
 
 
-def is_bimetri_entry(entry: ConfigEntry[Any]) -> TypeGuard[BimetriConfigEntry]:
+def is_bimetri_entry(entry: ConfigEntry[Any]) -> TypeIs[BimetriConfigEntry]:
     """Whether an entry is a Bimetri application (not a FlexAPI gateway)."""
     return entry.data.get(CONF_KIND) == KIND_BIMETRI
 
