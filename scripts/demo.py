@@ -136,7 +136,10 @@ class Demo:
         """Start broker, simulator and Home Assistant."""
         shutil.rmtree(DEMO, ignore_errors=True)
         (CONFIG / "custom_components").mkdir(parents=True)
-        (CONFIG / "configuration.yaml").write_text(CONFIGURATION_YAML, encoding="utf-8")
+        (CONFIG / "configuration.yaml").write_text(
+            CONFIGURATION_YAML + f"http:\n  server_port: {self.ha_port}\n",
+            encoding="utf-8",
+        )
         (CONFIG / "custom_components" / "flexapi").symlink_to(
             ROOT / "custom_components" / "flexapi"
         )

@@ -83,3 +83,48 @@ ensure_mosquitto() {
     fi
   fi
 }
+
+# apt_install PACKAGE...: install Debian packages, as root or through sudo.
+apt_install() {
+  local sudo=()
+  [ "$(id -u)" = 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# ensure_chromium: Debian's chromium at /usr/bin/chromium (the screenshots walk).
+ensure_chromium() {
+  if [ ! -x /usr/bin/chromium ]; then
+    echo "== installing chromium (apt)"
+    apt_install chromium fonts-dejavu-core
+  fi
+}
+
+# ensure_playwright: playwright-core, pinned by scripts/browser/package-lock.json,
+# in the git-ignored .browser/ (no browser download: it drives /usr/bin/chromium).
+ensure_playwright() {
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "== installing nodejs and npm (apt)"
+    apt_install nodejs npm
+  fi
+  mkdir -p .browser
+  if ! cmp -s scripts/browser/package-lock.json .browser/package-lock.json ||
+    [ ! -d .browser/node_modules/playwright-core ]; then
+    echo "== installing playwright-core (npm)"
+    cp scripts/browser/package.json scripts/browser/package-lock.json .browser/
+    (cd .browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
+  fi
+}
+
+# browser_walk: scripts/test's last step, the browser walk of scripts/screenshots,
+# when Debian's Chromium is installed; a clear skip when it is not. Its
+# screenshots go to the git-ignored .browser/images (docs/images stays as committed).
+browser_walk() {
+  if [ ! -x /usr/bin/chromium ]; then
+    echo "== browser walk: SKIPPED: /usr/bin/chromium is not installed" \
+      "(scripts/screenshots installs it: apt-get install chromium)"
+    return 0
+  fi
+  echo "== browser walk (scripts/screenshots)"
+  scripts/screenshots --out .browser/images
+}

@@ -6,10 +6,11 @@ import asyncio
 from collections.abc import Coroutine, Mapping
 import json
 from typing import Any
+from unittest.mock import Mock
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_USER
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -205,3 +206,20 @@ async def start_user(hass: HomeAssistant) -> Any:
         await hass.async_block_till_done()
         result = await hass.config_entries.flow.async_configure(result["flow_id"])
     return result
+
+
+def fake_subscribe_done(
+    acknowledge: bool, stops: list[Mock]
+) -> Any:  # the hook's signature, on every HA release
+    """An ``mqtt.async_on_subscribe_done`` that acknowledges at once, or never."""
+
+    def hook(
+        hass: HomeAssistant, topic: str, qos: int, on_done: CALLBACK_TYPE
+    ) -> CALLBACK_TYPE:
+        assert qos == 1
+        if acknowledge:
+            hass.loop.call_soon(on_done)
+        stops.append(Mock())
+        return stops[-1]
+
+    return hook

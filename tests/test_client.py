@@ -11,7 +11,7 @@ from unittest.mock import Mock, patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import mqtt
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
@@ -39,6 +39,7 @@ from .helpers import (
     REQUEST_SPACING,
     advance,
     answer,
+    fake_subscribe_done,
     fire_json,
     payloads,
     published,
@@ -645,23 +646,6 @@ async def test_start_returns_when_the_subscriptions_are_live(
     await settle(hass)
     assert published_topics(mqtt_mock) == ["v1/VG2/gnss/refresh", "v1/VG2/io/control"]
     await stop(hass, freezer, client)
-
-
-def fake_subscribe_done(
-    acknowledge: bool, stops: list[Mock]
-) -> Any:  # the hook's signature, on every HA release
-    """An ``mqtt.async_on_subscribe_done`` that acknowledges at once, or never."""
-
-    def hook(
-        hass: HomeAssistant, topic: str, qos: int, on_done: CALLBACK_TYPE
-    ) -> CALLBACK_TYPE:
-        assert qos == 1
-        if acknowledge:
-            hass.loop.call_soon(on_done)
-        stops.append(Mock())
-        return stops[-1]
-
-    return hook
 
 
 async def test_acknowledged_subscriptions_send_at_once(

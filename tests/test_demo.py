@@ -11,6 +11,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+import yaml
 
 DEMO_PATH = Path(__file__).parents[1] / "scripts" / "demo.py"
 
@@ -170,3 +171,21 @@ def test_a_failing_setup_step_is_a_failure(
     assert code == 1
     assert "demo failed: Home Assistant did not start" in output
     assert demo.broker.stopped
+
+
+def test_home_assistant_listens_on_the_port_given(
+    demo_module: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--port`` reaches Home Assistant's http server, not only the demo's URL."""
+    monkeypatch.setattr(demo_module, "DEMO", tmp_path / "demo")
+    monkeypatch.setattr(demo_module, "CONFIG", tmp_path / "demo" / "config")
+    demo = demo_module.Demo(18123, 1, broker=FakeBroker())
+    spawned: list[str] = []
+    monkeypatch.setattr(demo, "_spawn", lambda name, argv: spawned.append(name))
+    demo.start()
+    config = yaml.safe_load(
+        (tmp_path / "demo" / "config" / "configuration.yaml").read_text()
+    )
+    assert config["http"] == {"server_port": 18123}
+    assert demo.base == "http://127.0.0.1:18123"
+    assert spawned == ["simulator", "homeassistant"]

@@ -20,7 +20,11 @@ DOCUMENTS = [
     *(ROOT / "benchmarks").glob("*.md"),
     *INTEGRATION.rglob("*.py"),
     *(ROOT / "simulator").rglob("*.py"),
-    *(ROOT / "scripts").glob("*"),
+    *(
+        p
+        for p in (ROOT / "scripts").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    ),
     *(ROOT / "tests").rglob("*.py"),
 ]
 

@@ -10,6 +10,7 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components import mqtt
 from homeassistant.components.mqtt import MQTT_CONNECTION_STATE
 from homeassistant.components.mqtt.models import DATA_MQTT
 from homeassistant.config_entries import ConfigEntryState
@@ -36,6 +37,7 @@ from custom_components.flexapi.runtime import FlexApiRuntime
 from .helpers import (
     REQUEST_SPACING,
     advance,
+    fake_subscribe_done,
     last_payload,
     make_entry,
     payloads,
@@ -71,8 +73,17 @@ def writes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 @pytest.fixture
 def subscribe_settle() -> Generator[None]:
-    """The real settle time before requests (unit tests default to none)."""
-    with patch("custom_components.flexapi.const.SUBSCRIBE_SETTLE", SETTLE):
+    """The real settle time before requests (unit tests default to none).
+
+    Where HA reports live subscriptions (2025.12+), the mocked broker
+    acknowledges them at once, as a real one does.
+    """
+    with (
+        patch("custom_components.flexapi.const.SUBSCRIBE_SETTLE", SETTLE),
+        patch.object(
+            mqtt, "async_on_subscribe_done", fake_subscribe_done(True, []), create=True
+        ),
+    ):
         yield
 
 

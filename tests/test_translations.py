@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 import importlib.util
 import json
 from pathlib import Path
@@ -191,5 +192,27 @@ def test_every_translation_key_passes_hassfest() -> None:
         )
         and path[-1] in ("options", "abort", "error", "step", "exceptions", "state")
         and not TRANSLATION_KEY.match(key)
+    ]
+    assert bad == []
+
+
+def _texts(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from _texts(value)
+    elif isinstance(node, str):
+        yield node
+
+
+def test_every_placeholder_is_a_plain_argument() -> None:
+    """The frontend's ICU parser shows "Translation error" for ``{app name}``."""
+    strings = json.loads(
+        (ROOT / "custom_components/flexapi/strings.json").read_text(encoding="utf-8")
+    )
+    bad = [
+        text
+        for text in _texts(strings)
+        for placeholder in re.findall(r"\{([^{}]*)\}", text)
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", placeholder)
     ]
     assert bad == []
