@@ -25,13 +25,21 @@ from pytest_homeassistant_custom_component.common import (
     async_capture_events,
     mock_restore_cache,
 )
-from pytest_homeassistant_custom_component.typing import MqttMockHAClient
+from pytest_homeassistant_custom_component.typing import (
+    MqttMockHAClient,
+    WebSocketGenerator,
+)
 
 from custom_components.flexapi.bimetri import BimetriRuntime, jwt_issue_id
 from custom_components.flexapi.const import (
+    CONF_APP_NAME,
+    CONF_BRAND,
+    CONF_INSTANCE_ID,
     CONF_NOTIFICATION_TIMEOUT,
+    CONF_ORGANIZATION_ID,
     CONF_OUTPUTS,
     CONF_RESOURCE_ID,
+    CONF_USER_ID,
     DOMAIN,
     SUBENTRY_RESOURCE,
 )
@@ -142,7 +150,9 @@ async def test_setup_subscribes_and_creates_devices(
 ) -> None:
     assert TOPIC in subscribed_topics(mqtt_mock)
     assert isinstance(loaded.runtime_data, BimetriRuntime)
-    device = device_registry.async_get_device(identifiers={(DOMAIN, f"{APP_ID}_101")})
+    device = device_registry.async_get_device(
+        identifiers={(DOMAIN, f"{loaded.entry_id}_101")}
+    )
     assert device is not None
     assert device.name == "Boiler"
     assert device.manufacturer == "Bimetri"
@@ -193,7 +203,9 @@ async def test_turn_on_is_confirmed_by_the_notification(
     assert pending["pending_correlation_id"] == cid
     assert pending["pending_since"] is not None
     assert pending["last_command_result"] == "sent"
-    device = device_registry.async_get_device(identifiers={(DOMAIN, f"{APP_ID}_101")})
+    device = device_registry.async_get_device(
+        identifiers={(DOMAIN, f"{loaded.entry_id}_101")}
+    )
     assert device is not None
     assert device.model == "BMM620"
     assert (dr.CONNECTION_NETWORK_MAC, "26:aa:e0:23:23:5e") in device.connections
@@ -474,6 +486,30 @@ async def test_malformed_messages_are_dropped(
     assert state_of(hass) == STATE_ON
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [b"[" * 100_000, b'{"messageType": ' + b"[" * 100_000],
+    ids=["nested-array", "nested-in-object"],
+)
+async def test_deeply_nested_payload_is_dropped_quietly(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    platform: BimetriPlatformMock,
+    caplog: pytest.LogCaptureFixture,
+    payload: bytes,
+) -> None:
+    """Review of issue 9: a RecursionError escaped and HA logged the payload."""
+    from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
+
+    caplog.set_level(logging.DEBUG)
+    async_fire_mqtt_message(hass, TOPIC, payload)
+    await settle(hass)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "dropping a non-JSON-object payload" in caplog.text
+    await platform.notify(status=1)
+    assert state_of(hass) == STATE_ON
+
+
 async def test_unconfigured_resource_is_remembered_and_logged_once(
     hass: HomeAssistant,
     loaded: MockConfigEntry,
@@ -490,6 +526,27 @@ async def test_unconfigured_resource_is_remembered_and_logged_once(
     assert len(lines) == 2
     assert "resource 202 output 3" in lines[0]
     assert hass.states.get("switch.boiler_output_7") is None
+
+
+async def test_negative_ids_are_not_remembered(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    platform: BimetriPlatformMock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Review of issue 9: the add-resource form offered what it then refused."""
+    caplog.set_level(logging.INFO, "custom_components.flexapi")
+    await platform.notify(resource_id=-5, output=2, status=1)
+    await platform.notify(resource_id=303, output=-1, status=1)
+    await platform.notify(resource_id=101, output=-4, status=1)
+    assert loaded.runtime_data.unconfigured == {}
+    assert "not configured" not in caplog.text
+    result = await hass.config_entries.subentries.async_init(
+        (loaded.entry_id, SUBENTRY_RESOURCE), context={"source": "user"}
+    )
+    # Nothing heard to offer: a plain number box.
+    assert "options" not in result["data_schema"].schema[CONF_RESOURCE_ID].config
+    hass.config_entries.subentries.async_abort(result["flow_id"])
 
 
 # -- restart -------------------------------------------------------------------------
@@ -567,7 +624,9 @@ async def test_adding_and_removing_a_resource(
     assert subentry.data == {CONF_RESOURCE_ID: 202, CONF_OUTPUTS: [2, 5]}
     assert subentry.title == "Pump"
 
-    device = device_registry.async_get_device(identifiers={(DOMAIN, f"{APP_ID}_202")})
+    device = device_registry.async_get_device(
+        identifiers={(DOMAIN, f"{loaded.entry_id}_202")}
+    )
     assert device is not None
     assert device.name == "Pump"
     assert device.config_entries_subentries == {loaded.entry_id: {subentry.subentry_id}}
@@ -587,13 +646,17 @@ async def test_adding_and_removing_a_resource(
     assert hass.config_entries.async_remove_subentry(loaded, subentry.subentry_id)
     await hass.async_block_till_done()
     assert (
-        device_registry.async_get_device(identifiers={(DOMAIN, f"{APP_ID}_202")})
+        device_registry.async_get_device(
+            identifiers={(DOMAIN, f"{loaded.entry_id}_202")}
+        )
         is None
     )
     assert entity_registry.async_get("switch.pump_output_2") is None
     assert hass.states.get("switch.pump_output_2") is None
     # The other resource is untouched.
-    assert device_registry.async_get_device(identifiers={(DOMAIN, f"{APP_ID}_101")})
+    assert device_registry.async_get_device(
+        identifiers={(DOMAIN, f"{loaded.entry_id}_101")}
+    )
     assert entity_registry.async_get(SWITCH) is not None
     assert loaded.state is ConfigEntryState.LOADED
 
@@ -869,3 +932,95 @@ async def test_reconfiguring_a_resource_changes_its_switches(
     assert loaded.runtime_data.unconfigured == {}
     await platform.notify(resource_id=101, output=7, status=1)
     assert state_of(hass, "switch.boiler_output_7") == STATE_ON
+
+
+async def test_reconfigure_keeps_devices_entities_and_state(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    platform: BimetriPlatformMock,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Review of issue 9: a new appId orphaned devices and replaced switches."""
+    await platform.notify(status=1)
+    devices = {
+        d.id
+        for d in dr.async_entries_for_config_entry(device_registry, loaded.entry_id)
+    }
+    entities = {
+        e.entity_id: e.id
+        for e in er.async_entries_for_config_entry(entity_registry, loaded.entry_id)
+    }
+    assert len(devices) == 1
+    assert set(entities) == {SWITCH, SWITCH_0}
+
+    result = await loaded.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_APP_NAME: "otherApp",
+            CONF_INSTANCE_ID: "7",
+            CONF_BRAND: "Bimetri",
+            CONF_USER_ID: 12345,
+            CONF_ORGANIZATION_ID: 23456,
+        },
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert loaded.state is ConfigEntryState.LOADED
+    assert loaded.runtime_data.app_id == "otherApp.7"
+
+    assert {
+        d.id
+        for d in dr.async_entries_for_config_entry(device_registry, loaded.entry_id)
+    } == devices
+    assert {
+        e.entity_id: e.id
+        for e in er.async_entries_for_config_entry(entity_registry, loaded.entry_id)
+    } == entities
+    assert state_of(hass) == STATE_ON
+    # The new application's notifications drive the same switch.
+    await platform.send(
+        platform.notification(status=0, app_id="otherApp.7"),
+        topic="application/third-party/otherApp/7",
+    )
+    assert state_of(hass) == STATE_OFF
+
+
+async def test_only_a_left_over_device_may_be_deleted(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """Review of issue 9: no Bimetri device could be deleted, stale or not."""
+    assert await async_setup_component(hass, "config", {})
+    client = await hass_ws_client(hass)
+    (live,) = dr.async_entries_for_config_entry(device_registry, loaded.entry_id)
+    stale = device_registry.async_get_or_create(
+        config_entry_id=loaded.entry_id,
+        identifiers={(DOMAIN, "oldApp.1_101")},  # e.g. of an earlier build
+        name="Old boiler",
+    )
+
+    async def remove(device_id: str) -> dict[str, Any]:
+        await client.send_json_auto_id(
+            {
+                "type": "config/device_registry/remove_config_entry",
+                "config_entry_id": loaded.entry_id,
+                "device_id": device_id,
+            }
+        )
+        response: dict[str, Any] = await client.receive_json()
+        return response
+
+    response = await remove(live.id)
+    assert not response["success"]
+    assert device_registry.async_get(live.id) is not None
+    assert entity_registry.async_get(SWITCH) is not None
+
+    response = await remove(stale.id)
+    assert response["success"]
+    assert device_registry.async_get(stale.id) is None
+    assert device_registry.async_get(live.id) is not None

@@ -10,7 +10,7 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from . import bimetri
-from .bimetri import is_bimetri_entry
+from .bimetri import FlexApiOrBimetriEntry, is_bimetri_entry
 from .const import CONF_CLIENT_ID, DOMAIN
 from .runtime import FlexApiConfigEntry, FlexApiRuntime
 from .services import async_setup_services
@@ -32,7 +32,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
-async def async_setup_entry(hass: HomeAssistant, entry: FlexApiConfigEntry) -> bool:
+async def async_setup_entry(hass: HomeAssistant, entry: FlexApiOrBimetriEntry) -> bool:
     """Set up one FlexAPI device (or a Bimetri application)."""
     if is_bimetri_entry(entry):
         return await bimetri.async_setup_entry(hass, entry)
@@ -77,7 +77,7 @@ async def _async_options_updated(
         hass.config_entries.async_schedule_reload(entry.entry_id)
 
 
-async def async_remove_entry(hass: HomeAssistant, entry: FlexApiConfigEntry) -> None:
+async def async_remove_entry(hass: HomeAssistant, entry: FlexApiOrBimetriEntry) -> None:
     """Delete the gateway's stored settings with its entry."""
     if is_bimetri_entry(entry):
         await bimetri.async_remove_entry(hass, entry)
@@ -86,21 +86,25 @@ async def async_remove_entry(hass: HomeAssistant, entry: FlexApiConfigEntry) -> 
 
 
 async def async_remove_config_entry_device(
-    hass: HomeAssistant, entry: FlexApiConfigEntry, device_entry: dr.DeviceEntry
+    hass: HomeAssistant,
+    entry: FlexApiOrBimetriEntry,
+    device_entry: dr.DeviceEntry,
 ) -> bool:
-    """Let the user delete a stale device, never the entry's live gateway.
+    """Let the user delete a stale device, never a live one.
 
-    An entry has one gateway device, named by its client_id; any other
-    device of the entry is left over and may go. Entries of other kinds
-    (no client_id) keep their devices.
+    A gateway entry has one device, named by its client_id; a Bimetri
+    application one per resource. Any other device of the entry is left
+    over and may go.
     """
+    if is_bimetri_entry(entry):
+        return bimetri.can_remove_device(entry, device_entry)
     client_id = entry.data.get(CONF_CLIENT_ID)
     return client_id is not None and (DOMAIN, client_id) not in (
         device_entry.identifiers
     )
 
 
-async def async_unload_entry(hass: HomeAssistant, entry: FlexApiConfigEntry) -> bool:
+async def async_unload_entry(hass: HomeAssistant, entry: FlexApiOrBimetriEntry) -> bool:
     """Unload one FlexAPI device (or a Bimetri application)."""
     if is_bimetri_entry(entry):
         return await bimetri.async_unload_entry(hass, entry)

@@ -23,7 +23,7 @@ from functools import partial
 import itertools
 import json
 import logging
-from typing import Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeIs
 
 from homeassistant.components import mqtt
 from homeassistant.components.mqtt import ReceiveMessage
@@ -54,8 +54,11 @@ from .const import (
     KIND_BIMETRI,
     SUBENTRY_RESOURCE,
 )
-from .protocol import bimetri as proto
+from .protocol import bimetri as proto, messages as msgs
 from .protocol.errors import FlexApiValueError
+
+if TYPE_CHECKING:
+    from .runtime import FlexApiConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -74,10 +77,13 @@ MASKED_LOGGERS = (
 UNCONFIGURED_KEY = f"{DOMAIN}_bimetri_memory"
 
 type BimetriConfigEntry = ConfigEntry[BimetriRuntime]
+#: What the integration's entry points get: an entry of either kind.
+#: :func:`is_bimetri_entry` tells them apart, and narrows both branches.
+type FlexApiOrBimetriEntry = FlexApiConfigEntry | BimetriConfigEntry
 type OutputKey = tuple[int, int]
 
 
-def is_bimetri_entry(entry: ConfigEntry[Any]) -> TypeGuard[BimetriConfigEntry]:
+def is_bimetri_entry(entry: ConfigEntry[Any]) -> TypeIs[BimetriConfigEntry]:
     """Whether an entry is a Bimetri application (not a FlexAPI gateway)."""
     return entry.data.get(CONF_KIND) == KIND_BIMETRI
 
@@ -85,6 +91,30 @@ def is_bimetri_entry(entry: ConfigEntry[Any]) -> TypeGuard[BimetriConfigEntry]:
 def app_id_of(data: Mapping[str, Any]) -> str:
     """The appId of a Bimetri entry's data."""
     return proto.make_app_id(data[CONF_APP_NAME], data[CONF_INSTANCE_ID])
+
+
+def device_identifier(entry_id: str, resource_id: int) -> tuple[str, str]:
+    """Device registry identifier of a resource of an entry.
+
+    Keyed on the entry, never on the appId: reconfiguring the app name or
+    instance id keeps the devices, their entities and their history. (No
+    released version used other identifiers, so nothing is migrated.)
+    """
+    return (DOMAIN, f"{entry_id}_{resource_id}")
+
+
+def output_unique_id(entry_id: str, resource_id: int, output: int) -> str:
+    """Unique id of an output's switch (stable like :func:`device_identifier`)."""
+    return f"{entry_id}_{resource_id}_{output}"
+
+
+def resource_ids(entry: ConfigEntry[Any]) -> set[int]:
+    """The resourceIds of an entry's ``resource`` subentries."""
+    return {
+        int(subentry.data[CONF_RESOURCE_ID])
+        for subentry in entry.subentries.values()
+        if subentry.subentry_type == SUBENTRY_RESOURCE
+    }
 
 
 def jwt_issue_id(entry: ConfigEntry[Any]) -> str:
@@ -315,7 +345,11 @@ class BimetriRuntime:
 
     def device_identifier(self, resource_id: int) -> tuple[str, str]:
         """Device registry identifier of a resource."""
-        return (DOMAIN, f"{self.app_id}_{resource_id}")
+        return device_identifier(self.entry.entry_id, resource_id)
+
+    def output_unique_id(self, resource_id: int, output: int) -> str:
+        """Unique id of an output's switch."""
+        return output_unique_id(self.entry.entry_id, resource_id, output)
 
     # -- JWT expiry -------------------------------------------------------------
 
@@ -549,11 +583,10 @@ class BimetriRuntime:
 
     @callback
     def _handle_message(self, msg: ReceiveMessage) -> None:
-        try:
-            obj = json.loads(msg.payload)
-        except (ValueError, UnicodeDecodeError):
-            obj = None
-        if not isinstance(obj, dict):
+        # The FlexAPI side's decoder: it never raises, whatever arrives (a
+        # payload nested too deep for the parser included).
+        obj = msgs.decode_object(msg.payload)
+        if obj is None:
             _LOGGER.debug("%s: dropping a non-JSON-object payload", self.app_id)
             return
         parsed = proto.parse_message(obj)
@@ -644,6 +677,15 @@ class BimetriRuntime:
 
     @callback
     def _remember_unconfigured(self, resource_id: int, output: int) -> None:
+        if resource_id < 0 or output < 0:
+            # The add-resource form refuses these: never offer them.
+            _LOGGER.debug(
+                "%s: ignoring resource %s output %s (negative)",
+                self.app_id,
+                resource_id,
+                output,
+            )
+            return
         outputs = self.unconfigured.get(resource_id)
         if outputs is None:
             if len(self.unconfigured) >= MAX_UNCONFIGURED_RESOURCES:
@@ -765,6 +807,16 @@ async def _async_entry_updated(hass: HomeAssistant, entry: BimetriConfigEntry) -
 async def async_unload_entry(hass: HomeAssistant, entry: BimetriConfigEntry) -> bool:
     """Unload one Bimetri application."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+def can_remove_device(entry: BimetriConfigEntry, device_entry: dr.DeviceEntry) -> bool:
+    """Whether a device of the entry is no configured resource's device.
+
+    A resource's device goes with its subentry; any other device of the
+    entry is left over and the user may delete it.
+    """
+    live = {device_identifier(entry.entry_id, rid) for rid in resource_ids(entry)}
+    return not live & device_entry.identifiers
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: BimetriConfigEntry) -> None:

@@ -34,7 +34,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
-from .bimetri import BimetriRuntime, app_id_of, is_bimetri_entry
+from .bimetri import BimetriRuntime, app_id_of, is_bimetri_entry, resource_ids
 from .const import (
     CONF_APP_NAME,
     CONF_BRAND,
@@ -292,11 +292,7 @@ class BimetriResourceFlow(ConfigSubentryFlow):
         return {}
 
     def _configured(self) -> set[int]:
-        return {
-            int(sub.data[CONF_RESOURCE_ID])
-            for sub in self._get_entry().subentries.values()
-            if sub.subentry_type == SUBENTRY_RESOURCE
-        }
+        return resource_ids(self._get_entry())
 
     def _suggested(self, heard: list[int]) -> dict[str, Any]:
         """Heard outputs; when reconfiguring, the configured ones and name too."""

@@ -27,15 +27,22 @@ class BimetriSwitchEntityDescription(SwitchEntityDescription):
     attributes_fn: Callable[[OutputState], dict[str, Any]]
 
 
+ATTR_USER_NAME = "user_name"
+ATTR_CORRELATION_ID = "correlation_id"
+ATTR_PENDING_CORRELATION_ID = "pending_correlation_id"
+ATTR_PENDING_SINCE = "pending_since"
+ATTR_LAST_COMMAND_RESULT = "last_command_result"
+
+
 def _attributes(state: OutputState) -> dict[str, Any]:
     return {
-        "user_name": state.user_name,
-        "correlation_id": state.correlation_id,
-        "pending_correlation_id": state.pending_correlation_id,
-        "pending_since": state.pending_since.isoformat()
+        ATTR_USER_NAME: state.user_name,
+        ATTR_CORRELATION_ID: state.correlation_id,
+        ATTR_PENDING_CORRELATION_ID: state.pending_correlation_id,
+        ATTR_PENDING_SINCE: state.pending_since.isoformat()
         if state.pending_since
         else None,
-        "last_command_result": state.last_command_result,
+        ATTR_LAST_COMMAND_RESULT: state.last_command_result,
     }
 
 
@@ -55,7 +62,7 @@ async def async_setup_bimetri_entry(
     """One switch per configured output, added to its resource's subentry."""
     runtime = entry.runtime_data
     expected = {
-        f"{runtime.app_id}_{resource.resource_id}_{output}"
+        runtime.output_unique_id(resource.resource_id, output)
         for resource in runtime.resources.values()
         for output in resource.outputs
     }
@@ -77,6 +84,16 @@ class BimetriSwitch(RestoreEntity, SwitchEntity):
     _attr_has_entity_name = True
     _attr_should_poll = False
     entity_description: BimetriSwitchEntityDescription
+    # Transient, one value per command: not worth a recorder row each. Who
+    # switched (user_name) is history, and is recorded.
+    _unrecorded_attributes = frozenset(
+        {
+            ATTR_CORRELATION_ID,
+            ATTR_PENDING_CORRELATION_ID,
+            ATTR_PENDING_SINCE,
+            ATTR_LAST_COMMAND_RESULT,
+        }
+    )
 
     def __init__(
         self, runtime: BimetriRuntime, resource: Resource, output: int
@@ -85,7 +102,7 @@ class BimetriSwitch(RestoreEntity, SwitchEntity):
         self.runtime = runtime
         self.entity_description = EXT_DO
         self._key = (resource.resource_id, output)
-        self._attr_unique_id = f"{runtime.app_id}_{resource.resource_id}_{output}"
+        self._attr_unique_id = runtime.output_unique_id(resource.resource_id, output)
         self._attr_translation_placeholders = {"output": str(output)}
         self._attr_device_info = DeviceInfo(
             identifiers={runtime.device_identifier(resource.resource_id)}

@@ -27,7 +27,7 @@ from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import voluptuous as vol
 
 from . import const
-from .bimetri import is_bimetri_entry
+from .bimetri import FlexApiOrBimetriEntry, is_bimetri_entry
 from .bimetri_config_flow import BimetriConfigFlowMixin, BimetriOptionsFlow
 from .client import FlexApiClient
 from .const import (
@@ -45,7 +45,6 @@ from .helpers import update_entry_and_abort
 from .protocol import messages as msgs
 from .protocol.errors import FlexApiError, FlexApiValueError
 from .protocol.topics import Topics, normalize_prefix, split_topic, validate_client_id
-from .runtime import FlexApiConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -115,7 +114,9 @@ class FlexApiConfigFlow(BimetriConfigFlowMixin, ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: FlexApiConfigEntry) -> OptionsFlow:
+    def async_get_options_flow(
+        config_entry: FlexApiOrBimetriEntry,
+    ) -> OptionsFlow:
         """Options: GNSS speed unit and staleness multiplier."""
         if is_bimetri_entry(config_entry):
             return BimetriOptionsFlow()

@@ -9,10 +9,9 @@ from typing import Any
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.core import HomeAssistant
 
-from .bimetri import is_bimetri_entry
+from .bimetri import FlexApiOrBimetriEntry, is_bimetri_entry
 from .protocol.catalog import CATALOG, canonical_key, lookup
 from .protocol.messages import USERDATA_PREFIX
-from .runtime import FlexApiConfigEntry
 
 #: Catalog keys whose values identify the device, its user or its place:
 #: IMEI, IMSI, ICCID, phone number, VIN, IP, position (latitude, longitude,
@@ -61,7 +60,7 @@ def redact_values(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 async def async_get_config_entry_diagnostics(
-    hass: HomeAssistant, entry: FlexApiConfigEntry
+    hass: HomeAssistant, entry: FlexApiOrBimetriEntry
 ) -> dict[str, Any]:
     """Return diagnostics for a config entry."""
     if is_bimetri_entry(entry):

@@ -19,7 +19,7 @@ from homeassistant.components.switch import SwitchEntity, SwitchEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .bimetri import is_bimetri_entry
+from .bimetri import FlexApiOrBimetriEntry, is_bimetri_entry
 from .bimetri_switch import async_setup_bimetri_entry
 from .entity import (
     FlexApiEntity,
@@ -30,7 +30,7 @@ from .entity import (
 from .helpers import async_call
 from .protocol.catalog import Parameter, Platform, lookup
 from .protocol.store import ParameterStore
-from .runtime import FlexApiConfigEntry, FlexApiRuntime
+from .runtime import FlexApiRuntime
 
 PARALLEL_UPDATES = 0
 ATTR_PENDING = "pending"
@@ -97,7 +97,7 @@ def _describe(runtime: FlexApiRuntime, key: str) -> Iterable[FlexApiSwitch]:
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: FlexApiConfigEntry,
+    entry: FlexApiOrBimetriEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a gateway's switches as its outputs are first reported.

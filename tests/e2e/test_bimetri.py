@@ -19,14 +19,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.flexapi.const import DOMAIN
 from simulator.bimetri import BimetriPlatform, BimetriSimulator, Chaos, SimResource
 from simulator.broker import Mosquitto
-from tests.bimetri_helpers import (
-    APP_ID,
-    DAY,
-    SIGNATURE,
-    TOPIC,
-    make_bimetri_entry,
-    make_jwt,
-)
+from tests.bimetri_helpers import DAY, SIGNATURE, TOPIC, make_bimetri_entry, make_jwt
 
 from .conftest import Observer, wait_for
 
@@ -82,7 +75,7 @@ async def test_switch_confirmed_through_the_platform(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    await _setup(hass, observer, JWT)
+    entry = await _setup(hass, observer, JWT)
     await hass.services.async_call(
         "switch", "turn_on", {"entity_id": SWITCH}, blocking=True
     )
@@ -106,7 +99,7 @@ async def test_switch_confirmed_through_the_platform(
     assert notes
     assert hass.states.get(SWITCH).last_updated == state.last_updated
     device = dr.async_get(hass).async_get_device(
-        identifiers={(DOMAIN, f"{APP_ID}_101")}
+        identifiers={(DOMAIN, f"{entry.entry_id}_101")}
     )
     assert device is not None
     assert device.model == "BMM620"

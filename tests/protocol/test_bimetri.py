@@ -230,6 +230,13 @@ def test_parse_state_change_notification() -> None:
     )
 
 
+def test_user_name_is_bounded() -> None:
+    """Review of issue 9: the user name comes from the network."""
+    note = parse_message({**NOTIFICATION, "userName": "x" * 10_000})
+    assert isinstance(note, ExtDoState)
+    assert note.user_name == "x" * 64
+
+
 def test_notification_without_correlation_id() -> None:
     message = {
         key: value for key, value in NOTIFICATION.items() if key != "correlationId"
@@ -425,3 +432,30 @@ def test_jwt_expiry() -> None:
 )
 def test_jwt_expiry_unreadable(token: Any) -> None:
     assert jwt_expiry(token) is None
+
+
+def _raw_claims_jwt(claims: bytes) -> str:
+    part = base64.urlsafe_b64encode(claims).rstrip(b"=").decode()
+    return f"eyJhbGciOiJIUzI1NiJ9.{part}.c2lnbmF0dXJl"
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        b"[" * 100_000,  # RecursionError from the JSON parser
+        b'{"exp": ' + b"[" * 100_000,
+        b'{"exp": 1e400}',  # inf
+        b'{"exp": NaN}',
+        b'{"exp": 123456789012345678901234567890}',
+        b"\xff\xfe",
+        b"",
+    ],
+    ids=lambda claims: repr(claims[:16]),
+)
+def test_jwt_expiry_of_a_hostile_token_never_raises(claims: bytes) -> None:
+    """Review of issue 9: the user types the token; nothing in it may raise."""
+    assert jwt_expiry(_raw_claims_jwt(claims)) is None
+
+
+def test_jwt_expiry_of_a_non_ascii_token() -> None:
+    assert jwt_expiry("a.\u00e9t\u00e9.c") is None

@@ -15,11 +15,11 @@ import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-import json
 import secrets
 from typing import Any, Final
 
 from .errors import FlexApiValueError
+from .messages import decode_object
 
 COMMAND_TOPIC: Final = "resource/commands"
 COMMAND_QOS: Final = 2
@@ -32,6 +32,8 @@ RESULT_UNAUTHORIZED: Final = "unauthorized"
 RESULTS: Final = ("sent", "not_send", "failed", "send_no_ack", "unauthorized")
 #: Longest app name or instance id accepted (one topic level each).
 MAX_PART_LENGTH: Final = 128
+#: A notification's ``userName`` comes from the network: at most this long.
+MAX_USER_NAME_LENGTH: Final = 64
 
 
 def validate_part(value: Any, *, instance: bool = False) -> str:
@@ -85,12 +87,18 @@ def redact_jwt(token: str | None) -> str:
     return f"{token[:6]}…(redacted)" if len(token) > 6 else "…(redacted)"
 
 
-def _b64url_json(part: str) -> Any:
+def _b64url_json(part: str) -> dict[str, Any] | None:
+    """A base64url JSON object (a JWT part); ``None`` for anything else.
+
+    The token is typed in by the user: nothing in it may raise, a part
+    nested too deep for the JSON parser included.
+    """
     padded = part + "=" * (-len(part) % 4)
     try:
-        return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (ValueError, binascii.Error, UnicodeError):
+        raw = base64.urlsafe_b64decode(padded.encode("ascii"))
+    except (ValueError, binascii.Error):
         return None
+    return decode_object(raw)
 
 
 def jwt_expiry(token: Any) -> datetime | None:
@@ -184,6 +192,12 @@ def _correlation_id(value: Any) -> str | None:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def _user_name(value: Any) -> str | None:
+    """Who switched, cut to :data:`MAX_USER_NAME_LENGTH` characters."""
+    text = _text(value)
+    return text[:MAX_USER_NAME_LENGTH] if text is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,7 +311,7 @@ def parse_message(obj: Mapping[str, Any]) -> CommandResponse | ExtDoState | None
             model=_text(params.get("model")),
             network_id=_text(params.get("networkId")),
             app_id=_text(obj.get("appId")),
-            user_name=_text(obj.get("userName")),
+            user_name=_user_name(obj.get("userName")),
             user_id=user_id if _is_int(user_id) else None,
             brand=_text(params.get("brand")),
         )
