@@ -421,15 +421,73 @@ async def test_di_pullups_on_old_firmware(
     await advance(hass, freezer, IO_GATHER)
     assert body(payloads(mqtt_mock, IO)[0]) == {"io.DI1_pullup": 1}
     answer_io(hass, mqtt_mock, error=error)
-    await advance(hass, freezer, IO_SPACING)
-    if error == "invalid_parameter":  # the full body is tried once
-        assert body(payloads(mqtt_mock, IO)[1])["io.DI1_pullup"] == 1
-        answer_io(hass, mqtt_mock, error=error)
-        await settle(hass)
+    await settle(hass)
     with pytest.raises(HomeAssistantError) as err:
         call.result()
     assert err.value.translation_key == "di_pullup_not_supported"
     assert state(hass, "switch.vg1_digital_input_1_pull_up").state == STATE_OFF
+    await advance(hass, freezer, 60)
+    assert len(payloads(mqtt_mock, IO)) == 1  # never resent as a full body
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+@pytest.mark.parametrize("together", [False, True], ids=["two-calls", "one-call"])
+async def test_a_di_pullup_never_rides_with_an_output(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    outputs: FlexApiDevice,
+    flexapi_entry: MockConfigEntry,
+    spelling: str,
+    together: bool,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Rev 1.0.8 refuses DI pull-ups: the output changed meanwhile still works."""
+    spell = spelled(spelling)
+    runtime: FlexApiRuntime = flexapi_entry.runtime_data
+    await outputs.info("io", {"io.DI1_pullup": 0})
+    if together:
+        both = await begin(
+            hass, runtime.async_io_control({"io.DO1": 1, "io.DI1_pullup": 1})
+        )
+        calls = [both]
+    else:
+        output = await switch(hass, True, 1)
+        pullup = await begin(
+            hass,
+            hass.services.async_call(
+                SWITCH_DOMAIN,
+                SERVICE_TURN_ON,
+                {ATTR_ENTITY_ID: "switch.vg1_digital_input_1_pull_up"},
+                blocking=True,
+            ),
+        )
+        calls = [output, pullup]
+    await advance(hass, freezer, IO_GATHER)
+    (first,) = payloads(mqtt_mock, IO)
+    assert body(first) == {spell("io.DO1"): 1}
+    answer_io(hass, mqtt_mock)
+    await settle(hass)
+    assert state(hass, DO.format(1)).state == STATE_ON
+    if not together:
+        assert calls[0].result() is None
+    assert not calls[-1].done()  # its pull-up is still to go
+    await advance(hass, freezer, IO_SPACING - 0.1)
+    assert len(payloads(mqtt_mock, IO)) == 1  # §2.3: 5 s apart
+    await advance(hass, freezer, 0.1)
+    second = payloads(mqtt_mock, IO)[1]
+    assert body(second) == {"io.DI1_pullup": 1}
+    answer_io(hass, mqtt_mock, error="invalid_parameter")
+    await settle(hass)
+    error = calls[-1].exception()
+    if together:  # the runtime's own error, as the entities translate it
+        assert isinstance(error, FlexApiResponseError)
+        error = home_assistant_error(error, ["io.DO1", "io.DI1_pullup"])
+    assert isinstance(error, HomeAssistantError)
+    assert error.translation_key == "di_pullup_not_supported"
+    assert state(hass, DO.format(1)).state == STATE_ON
+    assert state(hass, "switch.vg1_digital_input_1_pull_up").state == STATE_OFF
+    await advance(hass, freezer, 60)
+    assert len(payloads(mqtt_mock, IO)) == 2  # nothing resent
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
