@@ -7,6 +7,7 @@ from collections.abc import Callable
 import itertools
 import logging
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.select import (
@@ -14,6 +15,7 @@ from homeassistant.components.select import (
     SERVICE_SELECT_OPTION,
 )
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import (
     ATTR_ENTITY_ID,
     SERVICE_TURN_OFF,
@@ -47,7 +49,7 @@ from custom_components.flexapi.protocol.errors import (
 from custom_components.flexapi.runtime import FlexApiRuntime
 
 from .conftest import FlexApiDevice
-from .helpers import REQUEST_SPACING, payloads, respond, start
+from .helpers import REQUEST_SPACING, make_entry, payloads, respond, start
 
 pytestmark = pytest.mark.usefixtures("collect_started_tasks", "no_initial_requests")
 _TURNS = 30
@@ -754,3 +756,36 @@ async def test_entries_of_other_kinds_get_no_gateway_entities(
     added: list[Any] = []
     await platform.async_setup_entry(hass, entry, added.extend)
     assert added == []
+
+
+async def test_a_setup_failing_after_the_platforms_stops_the_wifi_poll(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A plain exception after the select platform loaded: no poll is left."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.flexapi")
+    entry = make_entry()
+    entry.add_to_hass(hass)
+    forward = hass.config_entries.async_forward_entry_setups
+
+    async def forward_then_fail(*args: Any) -> None:
+        await forward(*args)
+        raise RuntimeError("boom")
+
+    with patch.object(
+        hass.config_entries, "async_forward_entry_setups", forward_then_fail
+    ):
+        assert not await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    runtime: FlexApiRuntime = entry.runtime_data
+    runtime.async_stop()  # idempotent
+    caplog.clear()
+    await advance(hass, freezer, APP_POLL_INTERVAL * 3)
+    await hass.async_block_till_done()
+    assert payloads(mqtt_mock, APP_REFRESH) == []
+    assert [r for r in caplog.records if "app refresh" in r.getMessage()] == []
+    with pytest.raises(FlexApiStoppedError):
+        await runtime.control.io.async_submit({"io.DO1": 1})

@@ -270,7 +270,7 @@ class DeviceControl:
 
     @callback
     def async_shutdown(self) -> None:
-        """Stop polling and fail what waits."""
+        """Stop polling and fail what waits (idempotent)."""
         self._closed = True
         if self._app_poll is not None:
             self._app_poll()
