@@ -682,11 +682,21 @@ async def test_wifi_control_app_missing(
     assert len(payloads(mqtt_mock, APP_REFRESH)) == reads + 2
     await read_modes(hass, mqtt_mock, {"app.wifi_mode_2g": 1, "app.wifi_mode_5g": 0})
     assert state(hass, WIFI_2G).state == "sta"
-    warnings = [r for r in caplog.records if "WiFiControl" in r.getMessage()]
-    assert len(warnings) == 1
     # Back to every 5 minutes.
     await advance(hass, freezer, APP_POLL_INTERVAL)
     assert len(payloads(mqtt_mock, APP_REFRESH)) == reads + 3
+    # Missing again: unavailable again, but not said again.
+    request = payloads(mqtt_mock, APP_REFRESH)[-1]
+    respond(hass, APP_REFRESH, request["client_token"], error="not_found")
+    await settle(hass)
+    assert state(hass, WIFI_2G).state == STATE_UNAVAILABLE
+    # Many gateways run without the app: information, not a warning.
+    said = [
+        record.levelno
+        for record in caplog.records
+        if "WiFiControl" in record.getMessage() and record.levelno >= logging.INFO
+    ]
+    assert said == [logging.INFO]
 
 
 async def test_modes_are_polled_every_five_minutes(

@@ -262,6 +262,7 @@ class DeviceControl:
         self.app = ControlQueue(runtime, "app", self._async_send_app)
         #: The gateway answered ``not_found``: its WiFiControl app is not running.
         self.app_missing = False
+        self._app_missing_logged = False
         self.app_poll_interval = APP_POLL_INTERVAL
         self._app_poll: CALLBACK_TYPE | None = None
         self._app_read: asyncio.Task[Any] | None = None
@@ -396,12 +397,15 @@ class DeviceControl:
             return
         self.app_missing = missing
         if missing:
-            _LOGGER.warning(
+            # Many gateways run without that app: information, said once.
+            _LOGGER.log(
+                logging.DEBUG if self._app_missing_logged else logging.INFO,
                 "%s: the gateway does not answer Wi-Fi mode requests (is its "
                 "WiFiControl app running?); the Wi-Fi mode selects are "
                 "unavailable until it does",
                 self._runtime.client_id,
             )
+            self._app_missing_logged = True
             self.app_poll_interval = min(
                 self.app_poll_interval * 2, APP_POLL_MAX_INTERVAL
             )
