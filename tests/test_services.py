@@ -145,8 +145,10 @@ async def outcome(hass: HomeAssistant, future: Any) -> Any:
             {"interval": 60, "interest": {"obd.mil": "", "obd.dtcs": None}},
             {"interval": 60, "interest": {"obd.mil": "", "obd.dtcs": ""}},
         ),
+        ({"interval": 60.0}, {"interval": 60}),  # a whole number, as YAML may give it
+        ({"interval": "60"}, {"interval": 60}),
     ],
-    ids=["disable", "interval", "interest", "both"],
+    ids=["disable", "interval", "interest", "both", "whole-float", "text"],
 )
 async def test_set_group_settings(
     hass: HomeAssistant,
