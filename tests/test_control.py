@@ -7,6 +7,7 @@ from collections.abc import Callable
 import itertools
 import logging
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.select import (
@@ -14,6 +15,7 @@ from homeassistant.components.select import (
     SERVICE_SELECT_OPTION,
 )
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import (
     ATTR_ENTITY_ID,
     SERVICE_TURN_OFF,
@@ -47,7 +49,7 @@ from custom_components.flexapi.protocol.errors import (
 from custom_components.flexapi.runtime import FlexApiRuntime
 
 from .conftest import FlexApiDevice
-from .helpers import REQUEST_SPACING, payloads, respond, start
+from .helpers import REQUEST_SPACING, make_entry, payloads, respond, start
 
 pytestmark = pytest.mark.usefixtures("collect_started_tasks", "no_initial_requests")
 _TURNS = 30
@@ -421,15 +423,73 @@ async def test_di_pullups_on_old_firmware(
     await advance(hass, freezer, IO_GATHER)
     assert body(payloads(mqtt_mock, IO)[0]) == {"io.DI1_pullup": 1}
     answer_io(hass, mqtt_mock, error=error)
-    await advance(hass, freezer, IO_SPACING)
-    if error == "invalid_parameter":  # the full body is tried once
-        assert body(payloads(mqtt_mock, IO)[1])["io.DI1_pullup"] == 1
-        answer_io(hass, mqtt_mock, error=error)
-        await settle(hass)
+    await settle(hass)
     with pytest.raises(HomeAssistantError) as err:
         call.result()
     assert err.value.translation_key == "di_pullup_not_supported"
     assert state(hass, "switch.vg1_digital_input_1_pull_up").state == STATE_OFF
+    await advance(hass, freezer, 60)
+    assert len(payloads(mqtt_mock, IO)) == 1  # never resent as a full body
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+@pytest.mark.parametrize("together", [False, True], ids=["two-calls", "one-call"])
+async def test_a_di_pullup_never_rides_with_an_output(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    outputs: FlexApiDevice,
+    flexapi_entry: MockConfigEntry,
+    spelling: str,
+    together: bool,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Rev 1.0.8 refuses DI pull-ups: the output changed meanwhile still works."""
+    spell = spelled(spelling)
+    runtime: FlexApiRuntime = flexapi_entry.runtime_data
+    await outputs.info("io", {"io.DI1_pullup": 0})
+    if together:
+        both = await begin(
+            hass, runtime.async_io_control({"io.DO1": 1, "io.DI1_pullup": 1})
+        )
+        calls = [both]
+    else:
+        output = await switch(hass, True, 1)
+        pullup = await begin(
+            hass,
+            hass.services.async_call(
+                SWITCH_DOMAIN,
+                SERVICE_TURN_ON,
+                {ATTR_ENTITY_ID: "switch.vg1_digital_input_1_pull_up"},
+                blocking=True,
+            ),
+        )
+        calls = [output, pullup]
+    await advance(hass, freezer, IO_GATHER)
+    (first,) = payloads(mqtt_mock, IO)
+    assert body(first) == {spell("io.DO1"): 1}
+    answer_io(hass, mqtt_mock)
+    await settle(hass)
+    assert state(hass, DO.format(1)).state == STATE_ON
+    if not together:
+        assert calls[0].result() is None
+    assert not calls[-1].done()  # its pull-up is still to go
+    await advance(hass, freezer, IO_SPACING - 0.1)
+    assert len(payloads(mqtt_mock, IO)) == 1  # §2.3: 5 s apart
+    await advance(hass, freezer, 0.1)
+    second = payloads(mqtt_mock, IO)[1]
+    assert body(second) == {"io.DI1_pullup": 1}
+    answer_io(hass, mqtt_mock, error="invalid_parameter")
+    await settle(hass)
+    error = calls[-1].exception()
+    if together:  # the runtime's own error, as the entities translate it
+        assert isinstance(error, FlexApiResponseError)
+        error = home_assistant_error(error, ["io.DO1", "io.DI1_pullup"])
+    assert isinstance(error, HomeAssistantError)
+    assert error.translation_key == "di_pullup_not_supported"
+    assert state(hass, DO.format(1)).state == STATE_ON
+    assert state(hass, "switch.vg1_digital_input_1_pull_up").state == STATE_OFF
+    await advance(hass, freezer, 60)
+    assert len(payloads(mqtt_mock, IO)) == 2  # nothing resent
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
@@ -622,11 +682,21 @@ async def test_wifi_control_app_missing(
     assert len(payloads(mqtt_mock, APP_REFRESH)) == reads + 2
     await read_modes(hass, mqtt_mock, {"app.wifi_mode_2g": 1, "app.wifi_mode_5g": 0})
     assert state(hass, WIFI_2G).state == "sta"
-    warnings = [r for r in caplog.records if "WiFiControl" in r.getMessage()]
-    assert len(warnings) == 1
     # Back to every 5 minutes.
     await advance(hass, freezer, APP_POLL_INTERVAL)
     assert len(payloads(mqtt_mock, APP_REFRESH)) == reads + 3
+    # Missing again: unavailable again, but not said again.
+    request = payloads(mqtt_mock, APP_REFRESH)[-1]
+    respond(hass, APP_REFRESH, request["client_token"], error="not_found")
+    await settle(hass)
+    assert state(hass, WIFI_2G).state == STATE_UNAVAILABLE
+    # Many gateways run without the app: information, not a warning.
+    said = [
+        record.levelno
+        for record in caplog.records
+        if "WiFiControl" in record.getMessage() and record.levelno >= logging.INFO
+    ]
+    assert said == [logging.INFO]
 
 
 async def test_modes_are_polled_every_five_minutes(
@@ -696,3 +766,36 @@ async def test_entries_of_other_kinds_get_no_gateway_entities(
     added: list[Any] = []
     await platform.async_setup_entry(hass, entry, added.extend)
     assert added == []
+
+
+async def test_a_setup_failing_after_the_platforms_stops_the_wifi_poll(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A plain exception after the select platform loaded: no poll is left."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.flexapi")
+    entry = make_entry()
+    entry.add_to_hass(hass)
+    forward = hass.config_entries.async_forward_entry_setups
+
+    async def forward_then_fail(*args: Any) -> None:
+        await forward(*args)
+        raise RuntimeError("boom")
+
+    with patch.object(
+        hass.config_entries, "async_forward_entry_setups", forward_then_fail
+    ):
+        assert not await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    runtime: FlexApiRuntime = entry.runtime_data
+    runtime.async_stop()  # idempotent
+    caplog.clear()
+    await advance(hass, freezer, APP_POLL_INTERVAL * 3)
+    await hass.async_block_till_done()
+    assert payloads(mqtt_mock, APP_REFRESH) == []
+    assert [r for r in caplog.records if "app refresh" in r.getMessage()] == []
+    with pytest.raises(FlexApiStoppedError):
+        await runtime.control.io.async_submit({"io.DO1": 1})

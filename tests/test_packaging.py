@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-import re
 
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 import pytest
 import yaml
 
 from custom_components import flexapi
+from custom_components.flexapi.const import DOMAIN
 
 ROOT = Path(__file__).parents[1]
 INTEGRATION = ROOT / "custom_components" / "flexapi"
@@ -89,7 +91,16 @@ def test_quality_scale_claims_only_what_the_code_does() -> None:
         assert rules[name]["status"] in expected, name
 
 
-def test_setup_docstring_promises_no_services() -> None:
-    doc = flexapi.async_setup.__doc__ or ""
-    if not (INTEGRATION / "services.yaml").exists():
-        assert not re.search(r"services (are|get) registered", doc)
+async def test_actions_are_registered_without_any_entry(hass: HomeAssistant) -> None:
+    """action-setup: ``async_setup`` registers every described action.
+
+    They exist with no entry at all (an automation that names a gateway
+    not set up yet gets a clear error, not "action not found").
+    """
+    assert "actions" in (flexapi.async_setup.__doc__ or "")
+    assert await async_setup_component(hass, DOMAIN, {})
+    await hass.async_block_till_done()
+    assert not hass.config_entries.async_entries(DOMAIN)
+    described = yaml.safe_load((INTEGRATION / "services.yaml").read_text())
+    registered = hass.services.async_services_for_domain(DOMAIN)
+    assert set(registered) == set(described)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
 from pathlib import Path
-import re
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -145,8 +145,10 @@ async def outcome(hass: HomeAssistant, future: Any) -> Any:
             {"interval": 60, "interest": {"obd.mil": "", "obd.dtcs": None}},
             {"interval": 60, "interest": {"obd.mil": "", "obd.dtcs": ""}},
         ),
+        ({"interval": 60.0}, {"interval": 60}),  # a whole number, as YAML may give it
+        ({"interval": "60"}, {"interval": 60}),
     ],
-    ids=["disable", "interval", "interest", "both"],
+    ids=["disable", "interval", "interest", "both", "whole-float", "text"],
 )
 async def test_set_group_settings(
     hass: HomeAssistant,
@@ -399,6 +401,9 @@ _MANY = {f"obd.k{n}": "" for n in range(257)}
         ("set_group_settings", {"group": "sysinfo", "interval": 1}, "invalid_group", "group"),
         ("set_group_settings", {"group": "obd", "interval": 3601}, "invalid_interval", "interval"),
         ("set_group_settings", {"group": "obd", "interval": -1}, "invalid_interval", "interval"),
+        ("set_group_settings", {"group": "obd", "interval": 1.5}, "invalid_interval", "interval"),
+        ("set_group_settings", {"group": "obd", "interval": "ten"}, "invalid_interval", "interval"),
+        ("set_group_settings", {"group": "obd", "interval": True}, "invalid_interval", "interval"),
         ("set_group_settings", {"group": "obd"}, "nothing_to_set", "interval"),
         ("set_group_settings", {"group": "obd", "interest": {}}, "empty_interest", "interest"),
         ("set_group_settings", {"group": "obd", "interest": {"obd.nope": ""}}, "unknown_interest_key", "interest"),
@@ -412,6 +417,7 @@ _MANY = {f"obd.k{n}": "" for n in range(257)}
         ("set_custom_groups", {"groups": [{"group_name": "x", "interest": {"gnss.speed": ""}}, {"group_name": "x", "interval": 5}]}, "duplicate_group", "groups[1].group_name"),
         ("set_custom_groups", {"groups": [{"group_name": "x", "interval": 5000, "interest": {"gnss.speed": ""}}]}, "invalid_interval", "groups[0].interval"),
         ("set_custom_groups", {"groups": [{"group_name": "x", "interval": 5}]}, "new_group_needs_interest", "groups[0].interest"),
+        ("set_custom_groups", {"groups": [{"group_name": "x", "interval": 9.5, "interest": {"gnss.speed": ""}}]}, "invalid_interval", "groups[0].interval"),
         ("set_custom_groups", {"groups": [{"group_name": "x", "interest": {"nope.nope": ""}}]}, "unknown_interest_key", "groups[0].interest"),
         ("set_custom_groups", {"groups": [{"group_name": f"g{n}", "interest": {"gnss.speed": ""}} for n in range(17)]}, "too_many_groups", "groups"),
         ("remove_custom_groups", {"names": []}, "no_groups", "names"),
@@ -420,12 +426,16 @@ _MANY = {f"obd.k{n}": "" for n in range(257)}
         ("userdata_insert", {"data": {"bad key": "v"}}, "invalid_userdata_key", "data"),
         ("userdata_insert", {"data": {"userdata.": "v"}}, "invalid_userdata_key", "data"),
         ("userdata_insert", {"data": {}}, "no_userdata_keys", "data"),
+        ("userdata_insert", {"data": {"a": "1", "userdata.a": "2"}}, "duplicate_userdata_key", "data"),
+        ("userdata_update", {"data": {"userdata.a": "1", "a": "2"}}, "duplicate_userdata_key", "data"),
         ("userdata_update", {"data": {"a.b": "v"}}, "invalid_userdata_key", "data"),
         ("userdata_delete", {"keys": ["x#"]}, "invalid_userdata_key", "keys"),
         ("userdata_delete", {"keys": []}, "no_userdata_keys", "keys"),
         ("userdata_set_interest", {}, "nothing_to_set", "interval"),
         ("userdata_set_interest", {"interest": {"obd.mil": ""}}, "interest_key_not_in_group", "interest"),
         ("userdata_set_interest", {"interval": 4000}, "invalid_interval", "interval"),
+        ("userdata_set_interest", {"interval": 2.5}, "invalid_interval", "interval"),
+        ("userdata_set_interest", {"interest": {"userdata.a b": ""}}, "invalid_userdata_key", "interest"),
     ],
 )  # fmt: skip
 async def test_invalid_input_is_refused_before_sending(
@@ -703,16 +713,87 @@ def load_strings() -> dict[str, Any]:
     return json.loads((INTEGRATION / "strings.json").read_text(encoding="utf-8"))
 
 
+def _call_name(node: ast.Call) -> str:
+    func = node.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
+
+
+def _string(node: ast.expr | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def raised_translation_keys(tree: ast.AST) -> set[str]:
+    """Exception translation keys a module uses.
+
+    Exceptions built with ``translation_key=``, ``invalid("key", ...)``,
+    protocol rules (``FlexApiValueError(message, "reason")``: the reason is
+    the key ``helpers.invalid_value`` raises) and error classes' own
+    ``translation_key`` attribute.
+    """
+    used: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = _call_name(node)
+            keywords = {kw.arg: kw.value for kw in node.keywords}
+            found: ast.expr | None = None
+            if name.endswith(("Error", "Exception", "NotReady", "AuthFailed")):
+                found = keywords.get("translation_key")
+            if name == "invalid" and node.args:
+                found = node.args[0]
+            if name == "FlexApiValueError":
+                found = node.args[1] if len(node.args) > 1 else keywords.get("reason")
+            if (key := _string(found)) is not None:
+                used.add(key)
+        elif isinstance(node, ast.ClassDef) and node.name.endswith("Error"):
+            for item in node.body:
+                if (
+                    isinstance(item, ast.Assign)
+                    and any(
+                        isinstance(target, ast.Name) and target.id == "translation_key"
+                        for target in item.targets
+                    )
+                    and (key := _string(item.value)) is not None
+                ):
+                    used.add(key)
+    return used
+
+
 def test_every_exception_is_translated() -> None:
-    """Each translation key the code raises has a message with its placeholders."""
+    """Each translation key any module raises has a message."""
 
     exceptions = load_strings()["exceptions"]
     used: set[str] = set()
-    for module in ("services.py", "helpers.py"):
-        text = (INTEGRATION / module).read_text(encoding="utf-8")
-        used |= set(re.findall(r'invalid\(\s*"(\w+)"', text))
-        used |= set(re.findall(r'translation_key="(\w+)"', text))
+    for module in sorted(INTEGRATION.rglob("*.py")):
+        used |= raised_translation_keys(ast.parse(module.read_text(encoding="utf-8")))
     used |= {f"gateway_{code}" for code in ErrorCode}
+    # The scan sees every kind of raise (a sample of each, from several modules).
+    assert {
+        "device_not_found",  # services: invalid()
+        "di_pullup_not_supported",  # helpers: HomeAssistantError
+        "entry_unloading",  # protocol: an error class's translation_key
+        "duplicate_alias",  # protocol: a FlexApiValueError reason
+        "bimetri_unloaded",  # bimetri
+        "mqtt_not_available",  # __init__: ConfigEntryNotReady
+    } <= used
     assert used - set(exceptions) == set()
     for key in used:
         assert exceptions[key]["message"], key
+
+
+@pytest.mark.parametrize(
+    ("source", "key"),
+    [
+        ('HomeAssistantError(translation_domain=DOMAIN, translation_key="x1")', "x1"),
+        ('invalid("x2", "field")', "x2"),
+        ('FlexApiValueError("bad", "x3")', "x3"),
+        ('FlexApiValueError("bad", reason="x4")', "x4"),
+        ('class OddError(Exception):\n    translation_key = "x5"', "x5"),
+    ],
+)
+def test_the_translation_scan_finds_each_kind(source: str, key: str) -> None:
+    """The scan above cannot pass by seeing nothing."""
+    assert raised_translation_keys(ast.parse(source)) == {key}

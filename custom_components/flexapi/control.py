@@ -17,8 +17,7 @@ reports (the echo included). While a wish waits or is on its way it is
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 import logging
 import math
 from typing import TYPE_CHECKING, Any, Final
@@ -28,7 +27,7 @@ from homeassistant.helpers.event import async_call_later
 
 from .const import SPACING_MARGIN
 from .protocol import messages as msgs
-from .protocol.catalog import CATALOG, canonical_key
+from .protocol.catalog import canonical_key
 from .protocol.errors import (
     ErrorCode,
     FlexApiError,
@@ -74,38 +73,69 @@ def validate_app_values(values: Mapping[str, Any]) -> dict[str, int]:
     return dict(values)
 
 
-def not_applied(wanted: Mapping[str, int], result: Any) -> list[str]:
-    """Wanted keys the ``result`` echo does not confirm (either DO spelling)."""
-    echoed: dict[str, Any] = {}
-    if isinstance(result, Mapping):
-        for wire_key, raw in result.items():
-            if isinstance(wire_key, str):
-                key = canonical_key(wire_key)[0]
-                param = CATALOG.get(key)
-                echoed[key] = param.coerce(raw) if param is not None else raw
-    missing = []
-    for key, value in wanted.items():
-        confirmed = echoed.get(key)
-        if confirmed is None or confirmed != value:  # True == 1
-            missing.append(key)
-    return missing
+def _is_di_pullup(key: str) -> bool:
+    return key.startswith("io.DI") and key.endswith("_pullup")
 
 
-@dataclass(slots=True)
+def io_batch_keys(waiting: Mapping[str, int]) -> list[str]:
+    """The waiting io wishes the next request carries.
+
+    DI pull-ups (rev 1.0.9) go in requests of their own: rev 1.0.8 firmware
+    refuses a body naming one, and the outputs changed with it would fail
+    for a key that was never theirs. The kind of the oldest wish goes first,
+    so neither kind waits for ever.
+    """
+    first = _is_di_pullup(next(iter(waiting)))
+    return [key for key in waiting if _is_di_pullup(key) == first]
+
+
+def _all_keys(waiting: Mapping[str, int]) -> list[str]:
+    return list(waiting)
+
+
 class _Caller:
-    keys: frozenset[str]
-    future: asyncio.Future[Any]
+    """One caller's wishes, answered once every request carrying them is back."""
+
+    __slots__ = ("_error", "_missing", "_result", "_sends", "future", "keys", "todo")
+
+    def __init__(self, keys: frozenset[str], future: asyncio.Future[Any]) -> None:
+        self.keys = keys
+        self.future = future
+        #: Keys not yet taken into a request.
+        self.todo = set(keys)
+        self._sends = 0
+        self._result: Any = None
+        self._error: FlexApiError | None = None
+        self._missing: list[str] = []
+
+    def taken(self, keys: Iterable[str]) -> bool:
+        """Note that a request carries ``keys``; whether some were this caller's."""
+        if self.todo.isdisjoint(keys):
+            return False
+        self.todo.difference_update(keys)
+        self._sends += 1
+        return True
+
+    def settle(self, result: Any, error: FlexApiError | None) -> None:
+        """The outcome of one request that carried some of this caller's keys."""
+        self._sends -= 1
+        if isinstance(error, FlexApiNotAppliedError):
+            self._missing += [key for key in error.keys if key in self.keys]
+            self._result = error.result
+        elif error is not None:
+            self._error = self._error or error
+        else:
+            self._result = result
+        if self._sends <= 0 and not self.todo:
+            self.resolve(self._result, self._error)
 
     def resolve(self, result: Any, error: FlexApiError | None) -> None:
         if self.future.done():  # the caller gave up
             return
-        if isinstance(error, FlexApiNotAppliedError):
-            if mine := [key for key in error.keys if key in self.keys]:
-                self.future.set_exception(FlexApiNotAppliedError(mine, error.result))
-            else:
-                self.future.set_result(error.result)
-        elif error is not None:
+        if error is not None and not isinstance(error, FlexApiNotAppliedError):
             self.future.set_exception(error)
+        elif self._missing:
+            self.future.set_exception(FlexApiNotAppliedError(self._missing, result))
         else:
             self.future.set_result(result)
 
@@ -121,6 +151,7 @@ class ControlQueue:
         *,
         spacing: float = 0.0,
         gather: float = 0.0,
+        batch_keys: Callable[[Mapping[str, int]], list[str]] = _all_keys,
     ) -> None:
         """Create an idle queue; ``send`` puts one batch on the wire."""
         self._runtime = runtime
@@ -129,6 +160,7 @@ class ControlQueue:
         self._send = send
         self.spacing = spacing
         self.gather = gather
+        self._batch_keys = batch_keys
         self._waiting: dict[str, int] = {}
         self._callers: list[_Caller] = []
         self._in_flight: dict[str, int] = {}
@@ -177,8 +209,10 @@ class ControlQueue:
                 if delay > 0:
                     await asyncio.sleep(delay)
                 await self.async_wait_turn()
-                batch, callers = self._waiting, self._callers
-                self._waiting, self._callers = {}, []
+                keys = self._batch_keys(self._waiting)
+                batch = {key: self._waiting.pop(key) for key in keys}
+                callers = [c for c in self._callers if c.taken(keys)]
+                self._callers = [c for c in self._callers if c.todo]
                 self._in_flight, self._in_flight_callers = batch, callers
                 result: Any = None
                 error: FlexApiError | None = None
@@ -191,7 +225,7 @@ class ControlQueue:
                     error = FlexApiError(str(err))
                 self._in_flight, self._in_flight_callers = {}, []
                 for caller in callers:
-                    caller.resolve(result, error)
+                    caller.settle(result, error)
                 self._runtime.async_notify(keys=batch)
         finally:
             self._task = None
@@ -217,12 +251,18 @@ class DeviceControl:
         """Create the queues; they stop with the entry."""
         self._runtime = runtime
         self.io = ControlQueue(
-            runtime, "io", self._async_send_io, spacing=IO_SPACING, gather=IO_GATHER
+            runtime,
+            "io",
+            self._async_send_io,
+            spacing=IO_SPACING,
+            gather=IO_GATHER,
+            batch_keys=io_batch_keys,
         )
         # The request lane spaces app requests from every other request.
         self.app = ControlQueue(runtime, "app", self._async_send_app)
         #: The gateway answered ``not_found``: its WiFiControl app is not running.
         self.app_missing = False
+        self._app_missing_logged = False
         self.app_poll_interval = APP_POLL_INTERVAL
         self._app_poll: CALLBACK_TYPE | None = None
         self._app_read: asyncio.Task[Any] | None = None
@@ -231,7 +271,7 @@ class DeviceControl:
 
     @callback
     def async_shutdown(self) -> None:
-        """Stop polling and fail what waits."""
+        """Stop polling and fail what waits (idempotent)."""
         self._closed = True
         if self._app_poll is not None:
             self._app_poll()
@@ -268,8 +308,14 @@ class DeviceControl:
         try:
             result = await self._async_io_request(batch)
         except FlexApiResponseError as err:
+            # The fallback is for the outputs of §3.4.1; a DI pull-up batch
+            # (always a batch of its own) refused is not resent.
             full = self.full_io_body(batch)
-            if err.code != ErrorCode.INVALID_PARAMETER or full.keys() == batch.keys():
+            if (
+                err.code != ErrorCode.INVALID_PARAMETER
+                or any(_is_di_pullup(key) for key in batch)
+                or full.keys() == batch.keys()
+            ):
                 raise
             _LOGGER.debug(
                 "%s: partial io/control refused; sending the full body",
@@ -279,7 +325,7 @@ class DeviceControl:
             result = await self._async_io_request(full)
         if isinstance(result, dict):
             runtime.handle_data(None, result, fresh=False)
-        if missing := not_applied(batch, result):
+        if missing := msgs.unapplied_keys(batch, result):
             raise FlexApiNotAppliedError(missing, result)
         return result
 
@@ -309,7 +355,7 @@ class DeviceControl:
         self._schedule_app_read()
         if isinstance(result, dict):
             runtime.handle_data(None, result, fresh=False)
-        if missing := not_applied(batch, result):
+        if missing := msgs.unapplied_keys(batch, result):
             raise FlexApiNotAppliedError(missing, result)
         return result
 
@@ -351,12 +397,15 @@ class DeviceControl:
             return
         self.app_missing = missing
         if missing:
-            _LOGGER.warning(
+            # Many gateways run without that app: information, said once.
+            _LOGGER.log(
+                logging.DEBUG if self._app_missing_logged else logging.INFO,
                 "%s: the gateway does not answer Wi-Fi mode requests (is its "
                 "WiFiControl app running?); the Wi-Fi mode selects are "
                 "unavailable until it does",
                 self._runtime.client_id,
             )
+            self._app_missing_logged = True
             self.app_poll_interval = min(
                 self.app_poll_interval * 2, APP_POLL_MAX_INTERVAL
             )

@@ -103,6 +103,17 @@ def invalid(
     )
 
 
+def invalid_value(err: FlexApiValueError, field: str) -> ServiceValidationError:
+    """The translated error for a rule of the protocol layer, naming ``field``.
+
+    The rule's ``reason`` is the translation key; a rule without one is
+    shown with the protocol layer's message.
+    """
+    if err.reason is None:
+        return invalid("invalid_request", field, error=str(err))
+    return invalid(err.reason, field, **err.placeholders)
+
+
 def update_entry_and_abort(
     flow: ConfigFlow, entry: ConfigEntry, reason: str, **changes: Any
 ) -> ConfigFlowResult:

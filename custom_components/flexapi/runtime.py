@@ -164,6 +164,8 @@ class FlexApiRuntime:
         if self._init_task is not None:
             self._init_task.cancel()
             self._init_task = None
+        if self._control is not None:  # its Wi-Fi mode poll, its queues
+            self._control.async_shutdown()
         self.client.async_stop()
 
     @callback

@@ -10,7 +10,6 @@ administrators only.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Mapping
-import re
 from typing import Any, Final
 
 from homeassistant.auth.permissions.const import POLICY_CONTROL
@@ -27,16 +26,11 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 import voluptuous as vol
 
 from .const import DOMAIN
-from .helpers import async_call, invalid
+from .helpers import async_call, invalid, invalid_value
 from .protocol import messages as msgs
 from .protocol.catalog import canonical_key, lookup
 from .protocol.errors import FlexApiValueError
-from .protocol.limits import (
-    MAX_CUSTOM_GROUPS,
-    MAX_GROUP_ITEMS,
-    MAX_INTERVAL,
-    MIN_INTERVAL,
-)
+from .protocol.limits import MAX_CUSTOM_GROUPS, MAX_INTERVAL, MIN_INTERVAL
 from .protocol.topics import REFRESH_GROUPS, RESERVED_GROUPS, validate_group_name
 from .runtime import FlexApiRuntime
 
@@ -65,10 +59,9 @@ SERVICE_USERDATA_GET: Final = "userdata_get"
 SETTINGS_GROUPS: Final = tuple(g for g in RESERVED_GROUPS if g != "userdata")
 #: Groups whose interest may name any key (§3.2.1, §4.1).
 ANY_KEY_GROUPS: Final = frozenset({"summary"})
-USERDATA_PREFIX: Final = msgs.USERDATA_PREFIX
-#: A userdata key name: no blank, no dot, no MQTT wildcard or level separator.
-_USERDATA_NAME = re.compile(r"^[^\s.+#/\"]+$")
 
+#: Checked (and refused with a translated error) by ``_interval``.
+_ANY_NUMBER = vol.Any(int, float, str)
 _INTEREST = vol.Schema({cv.string: vol.Any(None, cv.string)})
 _DEVICE: dict[vol.Marker, Any] = {vol.Required(ATTR_DEVICE_ID): cv.string}
 
@@ -76,7 +69,7 @@ SET_GROUP_SETTINGS_SCHEMA: Final = vol.Schema(
     {
         **_DEVICE,
         vol.Required(ATTR_GROUP): cv.string,
-        vol.Optional(ATTR_INTERVAL): vol.Coerce(int),
+        vol.Optional(ATTR_INTERVAL): _ANY_NUMBER,
         vol.Optional(ATTR_INTEREST): _INTEREST,
     }
 )
@@ -89,7 +82,7 @@ SET_CUSTOM_GROUPS_SCHEMA: Final = vol.Schema(
                 vol.Schema(
                     {
                         vol.Required(ATTR_GROUP_NAME): cv.string,
-                        vol.Optional(ATTR_INTERVAL): vol.Coerce(int),
+                        vol.Optional(ATTR_INTERVAL): _ANY_NUMBER,
                         vol.Optional(ATTR_INTEREST): _INTEREST,
                     }
                 )
@@ -111,7 +104,7 @@ USERDATA_DELETE_SCHEMA: Final = vol.Schema(
 USERDATA_SET_INTEREST_SCHEMA: Final = vol.Schema(
     {
         **_DEVICE,
-        vol.Optional(ATTR_INTERVAL): vol.Coerce(int),
+        vol.Optional(ATTR_INTERVAL): _ANY_NUMBER,
         vol.Optional(ATTR_INTEREST): _INTEREST,
     }
 )
@@ -161,16 +154,33 @@ async def _require_admin(call: ServiceCall) -> None:
 # -- validation -------------------------------------------------------------------
 
 
-def _interval(value: int | None, field: str) -> int | None:
-    if value is not None and not MIN_INTERVAL <= value <= MAX_INTERVAL:
+def _whole_number(value: Any) -> int | None:
+    """``value`` as an int if it is a whole number (10, 10.0, "10"), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str) and value.strip().lstrip("-").isdecimal():
+        return int(value)
+    return None
+
+
+def _interval(value: Any, field: str) -> int | None:
+    """A whole number of seconds in range; 1.5 is refused, never truncated."""
+    if value is None:
+        return None
+    number = _whole_number(value)
+    if number is None or not MIN_INTERVAL <= number <= MAX_INTERVAL:
         raise invalid(
             "invalid_interval",
             field,
             min=str(MIN_INTERVAL),
             max=str(MAX_INTERVAL),
-            value=str(value),
+            value=str(value)[:64],
         )
-    return value
+    return number
 
 
 def _interest(
@@ -179,28 +189,18 @@ def _interest(
     """A checked ``key: alias`` map; ``group`` None takes any known key."""
     if interest is None:
         return None
-    if not interest:
-        raise invalid("empty_interest", field)
-    if len(interest) > MAX_GROUP_ITEMS:
-        raise invalid(
-            "too_many_items", field, count=str(len(interest)), max=str(MAX_GROUP_ITEMS)
+    try:
+        checked = msgs.validate_interest(
+            {key: alias or "" for key, alias in interest.items()}
         )
-    checked: dict[str, str] = {}
-    aliases: dict[str, str] = {}
-    for key, raw_alias in interest.items():
+    except FlexApiValueError as err:
+        raise invalid_value(err, field) from err
+    for key in checked:
         param = lookup(canonical_key(key)[0])
         if param is None:
-            raise invalid("unknown_interest_key", field, key=key)
+            raise invalid("unknown_interest_key", field, key=key[:64])
         if group is not None and param.group != group:
             raise invalid("interest_key_not_in_group", field, key=key, group=group)
-        alias = raw_alias or ""
-        if alias:
-            if alias in aliases or (alias != key and alias in interest):
-                raise invalid("duplicate_alias", field, alias=alias)
-            if any(char in alias for char in "+#/") or alias != alias.strip():
-                raise invalid("invalid_alias", field, alias=alias)
-            aliases[alias] = key
-        checked[key] = alias
     return checked
 
 
@@ -218,21 +218,20 @@ def _group_name(name: str, field: str) -> str:
         raise invalid("invalid_group_name", field, name=name[:64]) from err
 
 
-def _userdata_key(key: str, field: str) -> str:
-    name = key.removeprefix(USERDATA_PREFIX)
-    if not _USERDATA_NAME.match(name):
-        raise invalid("invalid_userdata_key", field, key=key[:64])
-    return USERDATA_PREFIX + name
-
-
 def _userdata_keys(keys: list[str], field: str) -> list[str]:
-    if not keys:
-        raise invalid("no_userdata_keys", field)
-    if len(keys) > MAX_GROUP_ITEMS:
-        raise invalid(
-            "too_many_items", field, count=str(len(keys)), max=str(MAX_GROUP_ITEMS)
-        )
-    return [_userdata_key(key, field) for key in keys]
+    """Full userdata keys, each once."""
+    try:
+        return msgs.validate_userdata_keys(keys)
+    except FlexApiValueError as err:
+        raise invalid_value(err, field) from err
+
+
+def _userdata_values(data: Mapping[str, str], field: str) -> dict[str, str]:
+    """Values by full userdata key; a key given twice is refused."""
+    try:
+        return msgs.validate_userdata_values(data)
+    except FlexApiValueError as err:
+        raise invalid_value(err, field) from err
 
 
 def _refresh_group(group: str) -> str:
@@ -335,9 +334,7 @@ async def _refresh(call: ServiceCall) -> ServiceResponse:
 async def _userdata_write(call: ServiceCall, operation: str) -> ServiceResponse:
     await _require_admin(call)
     runtime = _runtime(call)
-    data: dict[str, str] = call.data[ATTR_DATA]
-    keys = _userdata_keys(list(data), ATTR_DATA)
-    values = dict(zip(keys, data.values(), strict=True))
+    values = _userdata_values(call.data[ATTR_DATA], ATTR_DATA)
     result = await async_call(runtime.async_userdata(operation, values))
     return {"result": result}
 
@@ -353,7 +350,7 @@ async def _userdata_update(call: ServiceCall) -> ServiceResponse:
 async def _userdata_delete(call: ServiceCall) -> ServiceResponse:
     await _require_admin(call)
     runtime = _runtime(call)
-    keys = list(dict.fromkeys(_userdata_keys(call.data[ATTR_KEYS], ATTR_KEYS)))
+    keys = _userdata_keys(call.data[ATTR_KEYS], ATTR_KEYS)
     result = await async_call(runtime.async_userdata("delete", keys))
     return {"result": result}
 
@@ -364,8 +361,7 @@ async def _userdata_set_interest(call: ServiceCall) -> ServiceResponse:
     interval = _interval(call.data.get(ATTR_INTERVAL), ATTR_INTERVAL)
     interest = _interest(call.data.get(ATTR_INTEREST), "userdata", ATTR_INTEREST)
     if interest is not None:
-        for key in interest:
-            _userdata_key(key, ATTR_INTEREST)
+        _userdata_keys(list(interest), ATTR_INTEREST)
     _settings(interval, interest, ATTR_INTERVAL)
     result = await async_call(runtime.async_set_group("userdata", interval, interest))
     return {"result": result}

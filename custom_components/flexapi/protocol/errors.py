@@ -10,7 +10,20 @@ class FlexApiError(Exception):
 
 
 class FlexApiValueError(FlexApiError, ValueError):
-    """A value we were asked to send is invalid (name, interval, interest...)."""
+    """A value we were asked to send is invalid (name, interval, interest...).
+
+    ``reason`` names the rule broken (``duplicate_alias``...) and
+    ``placeholders`` what broke it, for callers that explain it in their
+    own words (Home Assistant's translated errors).
+    """
+
+    def __init__(
+        self, message: str, reason: str | None = None, **placeholders: str
+    ) -> None:
+        """Keep the message, the rule broken and what broke it."""
+        self.reason = reason
+        self.placeholders = placeholders
+        super().__init__(message)
 
 
 class ErrorCode(StrEnum):

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 import json
 import math
+import re
 import secrets
 from typing import Any
 
@@ -118,22 +119,51 @@ def validate_interval(interval: Any) -> int:
     return interval
 
 
+def _alias_ok(alias: str) -> bool:
+    return not any(char in alias for char in "+#/") and alias == alias.strip()
+
+
 def validate_interest(interest: Mapping[str, str]) -> dict[str, str]:
-    """Return a valid ``key: alias`` interest map (alias "" = no alias)."""
+    """Return a valid ``key: alias`` interest map (alias "" = no alias).
+
+    An alias may not contain an MQTT wildcard or ``/``, nor start or end
+    with a blank, and may not repeat another alias or another key's name.
+    """
     if not isinstance(interest, Mapping) or not interest:
-        raise FlexApiValueError("interest must be a non-empty mapping of key: alias")
+        raise FlexApiValueError(
+            "interest must be a non-empty mapping of key: alias", "empty_interest"
+        )
     if len(interest) > MAX_GROUP_ITEMS:
-        raise FlexApiValueError(f"interest may hold at most {MAX_GROUP_ITEMS} items")
+        raise FlexApiValueError(
+            f"interest may hold at most {MAX_GROUP_ITEMS} items",
+            "too_many_items",
+            count=str(len(interest)),
+            max=str(MAX_GROUP_ITEMS),
+        )
     aliases: set[str] = set()
     result: dict[str, str] = {}
     for key, alias in interest.items():
         if not isinstance(key, str) or not key or "." not in key:
-            raise FlexApiValueError(f"interest key {key!r} is not a parameter key")
+            raise FlexApiValueError(
+                f"interest key {key!r} is not a parameter key",
+                "unknown_interest_key",
+                key=str(key)[:64],
+            )
         if not isinstance(alias, str):
-            raise FlexApiValueError(f"alias of {key} must be a string")
+            raise FlexApiValueError(
+                f"alias of {key} must be a string", "invalid_alias", alias=str(alias)
+            )
         if alias:
             if alias in aliases or (alias != key and alias in interest):
-                raise FlexApiValueError(f"alias {alias!r} is used twice")
+                raise FlexApiValueError(
+                    f"alias {alias!r} is used twice", "duplicate_alias", alias=alias
+                )
+            if not _alias_ok(alias):
+                raise FlexApiValueError(
+                    f"alias {alias!r} may not hold +, # or / or blanks at its ends",
+                    "invalid_alias",
+                    alias=alias,
+                )
             aliases.add(alias)
         result[key] = alias
     return result
@@ -221,19 +251,64 @@ def build_custom_group_remove(token: str, names: Iterable[str]) -> dict[str, Any
 USERDATA_PREFIX = "userdata."
 
 
-def _userdata_keys(data: Mapping[str, Any], *, values: bool) -> dict[str, Any]:
-    if not isinstance(data, Mapping) or not data:
-        raise FlexApiValueError("give at least one userdata key")
-    if len(data) > MAX_GROUP_ITEMS:
-        raise FlexApiValueError(f"at most {MAX_GROUP_ITEMS} userdata keys")
-    out: dict[str, Any] = {}
+#: A userdata key name: no blank, no dot, no MQTT wildcard or level separator.
+_USERDATA_NAME = re.compile(r"^[^\s.+#/\"]+$")
+
+
+def userdata_key(key: Any) -> str:
+    """The full key (``userdata.name``) of a userdata key, prefix optional.
+
+    The name may hold no blank, dot, quote, ``+``, ``#`` or ``/``.
+    """
+    if not isinstance(key, str) or not _USERDATA_NAME.match(
+        name := key.removeprefix(USERDATA_PREFIX)
+    ):
+        raise FlexApiValueError(
+            f"{str(key)[:64]!r} is not a userdata key name",
+            "invalid_userdata_key",
+            key=str(key)[:64],
+        )
+    return USERDATA_PREFIX + name
+
+
+def validate_userdata_keys(keys: Iterable[Any]) -> list[str]:
+    """Full userdata keys, each once (``a`` and ``userdata.a`` are one key)."""
+    if isinstance(keys, str):
+        raise FlexApiValueError("give a list of userdata keys, not one string")
+    full = list(dict.fromkeys(userdata_key(key) for key in keys))
+    _check_userdata_count(len(full))
+    return full
+
+
+def _check_userdata_count(count: int) -> None:
+    if not count:
+        raise FlexApiValueError("give at least one userdata key", "no_userdata_keys")
+    if count > MAX_GROUP_ITEMS:
+        raise FlexApiValueError(
+            f"at most {MAX_GROUP_ITEMS} userdata keys",
+            "too_many_items",
+            count=str(count),
+            max=str(MAX_GROUP_ITEMS),
+        )
+
+
+def validate_userdata_values(data: Mapping[str, Any]) -> dict[str, str]:
+    """Userdata ``key: value`` strings with full keys.
+
+    A key given twice (``a`` and ``userdata.a``) is refused: which value
+    was meant cannot be known.
+    """
+    if not isinstance(data, Mapping):
+        raise FlexApiValueError("give a mapping of userdata key: value")
+    _check_userdata_count(len(data))
+    out: dict[str, str] = {}
     for key, value in data.items():
-        if not isinstance(key, str) or not key:
-            raise FlexApiValueError("userdata keys must be non-empty strings")
-        full = key if key.startswith(USERDATA_PREFIX) else USERDATA_PREFIX + key
-        if len(full) == len(USERDATA_PREFIX):
-            raise FlexApiValueError("userdata key is empty after 'userdata.'")
-        if values and not isinstance(value, str):
+        full = userdata_key(key)
+        if full in out:
+            raise FlexApiValueError(
+                f"{full} is given twice", "duplicate_userdata_key", key=full[:64]
+            )
+        if not isinstance(value, str):
             raise FlexApiValueError(f"value of {full} must be a string")
         out[full] = value
     return out
@@ -241,23 +316,19 @@ def _userdata_keys(data: Mapping[str, Any], *, values: bool) -> dict[str, Any]:
 
 def build_userdata_insert(token: str, data: Mapping[str, str]) -> dict[str, Any]:
     """Insert new userdata keys (they must not exist yet)."""
-    return _with_token(token, {"insert": _userdata_keys(data, values=True)})
+    return _with_token(token, {"insert": validate_userdata_values(data)})
 
 
 def build_userdata_update(token: str, data: Mapping[str, str]) -> dict[str, Any]:
     """Update existing userdata keys."""
-    return _with_token(token, {"update": _userdata_keys(data, values=True)})
+    return _with_token(token, {"update": validate_userdata_values(data)})
 
 
 def build_userdata_delete(token: str, keys: Iterable[str]) -> dict[str, Any]:
     """Delete userdata keys. The spec's example maps each key to its name."""
-    if isinstance(keys, str):
-        raise FlexApiValueError("give a list of userdata keys, not one string")
-    mapping = {
-        key: key.removeprefix(USERDATA_PREFIX) if isinstance(key, str) else key
-        for key in keys
+    body = {
+        key: key.removeprefix(USERDATA_PREFIX) for key in validate_userdata_keys(keys)
     }
-    body = _userdata_keys(mapping, values=True)
     return _with_token(token, {"delete": body})
 
 
