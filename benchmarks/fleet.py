@@ -117,7 +117,9 @@ def run_fleet(count: int, base: Baseline, warmup: float, window: float) -> Fleet
             stats = wire.ask("stats")
             handled = stats["flexapi_messages"] - handled0
             rss = rss_bytes(hass.pid)
-            simulator.stop()
+            # Uploads still queued in the simulator's paho (it lags on a busy
+            # machine) are sent, not discarded, before the count.
+            simulator.stop(drain=60)
             time.sleep(3)  # what is in flight arrives
             final = wire.ask("stats")
             return FleetResult(
