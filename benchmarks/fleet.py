@@ -17,7 +17,12 @@ once every entry is loaded. Reported:
 * CPU per message: that CPU minus the idle CPU of a hass with no gateway,
   divided by the uploads the integration handled in the window;
 * messages lost: uploads the simulator published minus uploads the
-  integration handled (counted by the benchmark probe), over the whole run.
+  integration handled (counted by the benchmark probe), over the whole run;
+  the simulator first sends what its paho still queues (it lags on a busy
+  machine), so an upload counted as published did reach the broker;
+* broker drops: Mosquitto's own count of messages it dropped
+  (``$SYS/broker/publish/messages/dropped``: a client's queue of
+  ``max_queued_messages``, 1000 by default, overflowed), read at the end.
 
 Nothing is asserted about timing; the goal (CPU per message at 500 within
 1.2× of the figure at 10, nothing lost) is printed next to the figures.
@@ -29,8 +34,11 @@ import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass
 import sys
+import threading
 import time
+from typing import Any
 
+from paho.mqtt.client import CallbackAPIVersion, Client, MQTTMessage, MQTTv311
 from realhass import ROOT, HassProcess, Wire, cpu_seconds, idle_rate, rss_bytes
 
 if str(ROOT) not in sys.path:
@@ -64,11 +72,50 @@ class FleetResult:
     published: int
     entities: int
     errors: int
+    broker_dropped: int = -1
 
     @property
     def lost(self) -> int:
         """Uploads published but not handled."""
         return self.published - self.handled
+
+
+class BrokerDrops:
+    """Mosquitto's count of dropped messages, from its ``$SYS`` topic."""
+
+    TOPIC = "$SYS/broker/publish/messages/dropped"
+
+    def __init__(self, broker: Mosquitto) -> None:
+        """Subscribe to the counter (Mosquitto publishes it every 10 s)."""
+        self.value = -1
+        self.updated = threading.Event()
+        self.client = Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id="bench-sys",
+            protocol=MQTTv311,
+        )
+        self.client.on_message = self._on_message
+        self.client.connect(broker.host, broker.port)
+        self.client.subscribe(self.TOPIC, 0)
+        self.client.loop_start()
+
+    def _on_message(self, _client: Client, _userdata: Any, msg: MQTTMessage) -> None:
+        try:
+            self.value = int(msg.payload)
+        except ValueError:
+            return
+        self.updated.set()
+
+    def latest(self, timeout: float = 12.0) -> int:
+        """Wait for the next publication of the counter; return it."""
+        self.updated.clear()
+        self.updated.wait(timeout)
+        return self.value
+
+    def stop(self) -> None:
+        """Disconnect."""
+        self.client.disconnect()
+        self.client.loop_stop()
 
 
 def baseline(idle_seconds: float) -> Baseline:
@@ -92,6 +139,7 @@ def run_fleet(count: int, base: Baseline, warmup: float, window: float) -> Fleet
         ids = [f"{PREFIX}-{n}" for n in range(1, count + 1)]
         hass = HassProcess(broker, ids)
         wire = Wire(broker)
+        drops = BrokerDrops(broker)
         simulator = Simulator(
             SimulatorConfig(
                 host=broker.host,
@@ -117,9 +165,12 @@ def run_fleet(count: int, base: Baseline, warmup: float, window: float) -> Fleet
             stats = wire.ask("stats")
             handled = stats["flexapi_messages"] - handled0
             rss = rss_bytes(hass.pid)
-            simulator.stop()
+            # Uploads still queued in the simulator's paho (it lags on a busy
+            # machine) are sent, not discarded, before the count.
+            simulator.stop(drain=60)
             time.sleep(3)  # what is in flight arrives
             final = wire.ask("stats")
+            dropped = drops.latest()
             return FleetResult(
                 count=count,
                 setup_s=setup,
@@ -131,8 +182,10 @@ def run_fleet(count: int, base: Baseline, warmup: float, window: float) -> Fleet
                 published=simulator.uploads,
                 entities=final["entities"],
                 errors=len(hass.errors_logged()),
+                broker_dropped=dropped,
             )
         finally:
+            drops.stop()
             simulator.stop()
             wire.stop()
             hass.stop()
@@ -148,6 +201,7 @@ def report(base: Baseline, results: Sequence[FleetResult]) -> None:
     header = (
         f"{'gateways':>8} {'setup s':>8} {'KiB/gw':>8} {'CPU %':>7} {'msg/s':>7}"
         f" {'µs/msg':>8} {'lost':>6} {'published':>9} {'entities':>8} {'errors':>6}"
+        f" {'broker drops':>12}"
     )
     print(header)
     print("-" * len(header))
@@ -156,6 +210,7 @@ def report(base: Baseline, results: Sequence[FleetResult]) -> None:
             f"{r.count:>8} {r.setup_s:>8.1f} {r.rss_per_gateway / 1024:>8.0f}"
             f" {100 * r.cpu_share:>7.1f} {r.msgs_per_s:>7.1f} {r.us_per_msg:>8.0f}"
             f" {r.lost:>6} {r.published:>9} {r.entities:>8} {r.errors:>6}"
+            f" {r.broker_dropped:>12}"
         )
     if len(results) > 1:
         first, last = results[0], results[-1]

@@ -28,9 +28,14 @@ write is measured by the probe in the same process.
 from __future__ import annotations
 
 import argparse
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 import json
+import os
+from pathlib import Path
+import shutil
+import signal
+import subprocess
 import sys
 import time
 
@@ -85,6 +90,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=200.0, help="messages/s")
     parser.add_argument("--idle", type=float, default=20.0, help="seconds")
     parser.add_argument("--settle", type=float, default=15.0, help="seconds")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="after the rounds, sample the integration's streams with py-spy"
+        " (on PATH or $PY_SPY) into DIR and print where its time goes",
+    )
     args = parser.parse_args(argv)
 
     sensors = [s for s in yaml_sensors() if s["state_topic"] == TARGETS["YAML"]]
@@ -130,6 +142,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                         # Minus the stats request's own write-free round trip.
                         run.writes += wire.ask("stats")["writes"] - before
             costs = wire.ask("write_cost", n=5000)["seconds"]
+            if args.profile is not None:
+                for kind in (CHANGING, REPEAT):
+                    payloads = stream(kind, step, args.messages)
+                    step += args.messages
+                    profile(hass.pid, wire, payloads, args, kind)
             errors = hass.errors_logged()
         finally:
             wire.stop()
@@ -137,6 +154,91 @@ def main(argv: Sequence[str] | None = None) -> int:
             gateway.stop()
     report(results, idle, costs, errors)
     return 0
+
+
+#: Frames (function name, file part) that place a sample, outermost wins.
+_PLACES = (
+    ("async_write_ha_state", "helpers/entity.py", "entity state writes (HA)"),
+    ("async_set_internal", "homeassistant/core.py", "entity state writes (HA)"),
+    ("ingest", "flexapi/protocol/store.py", "store.ingest"),
+    ("decode_object", "flexapi/protocol/messages.py", "JSON decode"),
+    ("is_replay", "flexapi/protocol/store.py", "replay check"),
+    ("handle_data", "flexapi/runtime.py", "listeners, freshness"),
+    ("handle_info", "flexapi/runtime.py", "upload timing"),
+    ("_handle_message", "flexapi/client.py", "flexapi dispatch"),
+    ("_async_mqtt_on_message", "mqtt/client.py", "HA MQTT receive"),
+)
+
+
+def profile(
+    pid: int, wire: Wire, payloads: list[str], args: argparse.Namespace, kind: str
+) -> None:
+    """Sample hass with py-spy while the integration gets ``payloads``."""
+    py_spy = shutil.which(os.environ.get("PY_SPY", "py-spy"))
+    if py_spy is None:
+        print("py-spy not found: no profile", flush=True)
+        return
+    args.profile.mkdir(parents=True, exist_ok=True)
+    out = args.profile / f"integration-{kind}.txt"
+    command = [py_spy, "record", "--pid", str(pid), "--rate", "250"]
+    command += ["--format", "raw", "--nonblocking", "--output", str(out)]
+    spy = subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(2.0)  # py-spy attaches
+    wire.stream(((TARGETS["integration"], p) for p in payloads), args.rate)
+    time.sleep(1.0)
+    spy.send_signal(signal.SIGINT)
+    spy.wait(timeout=60)
+    if not out.exists():
+        print(f"py-spy wrote no profile for {kind}", flush=True)
+        return
+    summarise(out, kind)
+
+
+def summarise(path: Path, kind: str) -> None:
+    """Print the share of samples by place (innermost of the places listed)."""
+    places: Counter[str] = Counter()
+    functions: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        # A frame is "Class.function (path/file.py:line)", outermost first.
+        frames = [frame.partition(" (") for frame in stack.split(";")]
+        if frames[-1][0].endswith("select"):
+            continue  # the event loop waiting: idle
+        count = int(count_text)
+        total += count
+        place = "elsewhere (event loop, paho, other HA)"
+        for function, _, where in frames:
+            name = function.rsplit(".", 1)[-1]
+            label = next(
+                (
+                    label
+                    for place_name, file_part, label in _PLACES
+                    if name == place_name and file_part in where
+                ),
+                None,
+            )
+            if label is None:
+                continue
+            place = label
+            if place == "entity state writes (HA)":
+                break  # everything below a write is the write
+        places[place] += count
+        ours = [function for function, _, where in frames if "flexapi/" in where]
+        if ours:
+            functions[ours[-1]] += count
+    print(f"\npy-spy, integration, {kind} stream: {total} samples")
+    for place, count in places.most_common():
+        print(f"  {100 * count / max(total, 1):5.1f} %  {place}")
+    print("  innermost flexapi function of a sample:")
+    for name, count in functions.most_common(12):
+        print(f"  {100 * count / max(total, 1):5.1f} %    {name}")
 
 
 def report(

@@ -161,12 +161,24 @@ class Simulator:
                 f"no connection to {self.config.host}:{self.config.port} in {timeout} s"
             )
 
-    def stop(self) -> None:
-        """Disconnect and stop the background threads (safe to call twice)."""
+    def stop(self, drain: float = 0.0) -> None:
+        """Disconnect and stop the background threads (safe to call twice).
+
+        With ``drain`` seconds, first wait (at most that long) until the
+        broker has acknowledged every message handed to paho, so nothing
+        counted in :attr:`uploads` is discarded unsent.
+        """
         self._stopping.set()
         if self._scheduler is not None:
             self._scheduler.join()
             self._scheduler = None
+        client = self._client
+        deadline = time.monotonic() + drain
+        # paho has no public length of its outgoing queue.
+        while client is not None and client._out_messages:
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.05)
         client, self._client = self._client, None
         if client is not None:
             client.disconnect()

@@ -31,7 +31,11 @@ from custom_components.flexapi.protocol.errors import (
     FlexApiStoppedError,
     FlexApiTimeoutError,
 )
-from custom_components.flexapi.protocol.topics import MAX_TOPIC_GROUPS, Topics
+from custom_components.flexapi.protocol.topics import (
+    MAX_TOPIC_GROUPS,
+    Topics,
+    prefix_subscriptions,
+)
 
 from .compat import MQTT_SUBSCRIBE_DONE
 from .helpers import (
@@ -41,6 +45,7 @@ from .helpers import (
     answer,
     fake_subscribe_done,
     fire_json,
+    last_payload,
     payloads,
     published,
     published_topics,
@@ -974,9 +979,9 @@ async def test_prefixed_topics(
     client = FlexApiClient(hass, Topics("VG7", "fleet/site1"), on_data=on_data)
     await client.async_start()
     assert {
-        "fleet/site1/v1/VG7/+/info",
-        "fleet/site1/v1/VG7/+/+/resp",
-        "fleet/site1/v1/VG7/event/notice",
+        "fleet/site1/v1/+/+/info",
+        "fleet/site1/v1/+/+/+/resp",
+        "fleet/site1/v1/+/event/notice",
     } <= subscribed_topics(mqtt_mock)
     future = refresh(client, "io")
     await settle(hass)
@@ -998,7 +1003,7 @@ async def test_stop_fails_everything_and_unsubscribes(
     freezer: FrozenDateTimeFactory,
     on_data: Mock,
 ) -> None:
-    ours = {f"{BASE}+/info", f"{BASE}+/+/resp", f"{BASE}event/notice"}
+    ours = {"v1/+/+/info", "v1/+/+/+/resp", "v1/+/event/notice"}
     assert ours <= subscribed_topics(mqtt_mock)
     obd = refresh(client, "obd")  # on the wire
     io_in_flight = io_control(client, {"io.DO1": 1})  # on the wire
@@ -1173,3 +1178,103 @@ async def test_uploads_on_many_topics_keep_the_repeat_table_bounded(
     await settle(hass)
     repeats.assert_called_once_with(f"app{5 * MAX_TOPIC_GROUPS - 1}")
     await stop(hass, freezer, client)
+
+
+# -- shared subscriptions --------------------------------------------------------
+
+
+def flexapi_filters(mqtt_mock: MqttMockHAClient) -> list[str]:
+    """The topic filters of the integration's subscriptions, with repeats."""
+    return sorted(
+        subscription.topic
+        for subscription in mqtt_mock.return_value.subscriptions
+        if "v1/" in subscription.topic
+        and "cellular1" not in subscription.topic
+        and "userdata" not in subscription.topic
+    )
+
+
+async def test_devices_of_a_prefix_share_their_subscriptions(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, freezer: FrozenDateTimeFactory
+) -> None:
+    """A fleet costs three filters per prefix, not per device; each gets its own.
+
+    HA's MQTT client tries every wildcard filter on a message it has not
+    cached, so filters per device made each message cost more as the fleet
+    grew. The last device of a prefix to stop removes the prefix's filters.
+    """
+    received: dict[str, Mock] = {}
+    clients = []
+    for client_id, prefix in (
+        ("VG1", ""),
+        ("VG2", ""),
+        ("VG3", ""),
+        ("VG9", "fleet/"),
+    ):
+        received[client_id] = Mock()
+        clients.append(
+            FlexApiClient(hass, Topics(client_id, prefix), on_data=received[client_id])
+        )
+    for client in clients:
+        await client.async_start()
+    await advance(hass, freezer, 1.0)
+    shared = [*prefix_subscriptions(""), *prefix_subscriptions("fleet/")]
+    assert flexapi_filters(mqtt_mock) == sorted(shared)
+
+    fire_json(hass, "v1/VG2/gnss/info", {"gnss.fix": 1})
+    fire_json(hass, "fleet/v1/VG9/obd/info", {"obd.speed": 3})
+    fire_json(hass, "v1/VG9/obd/info", {"obd.speed": 4})  # no such device here
+    fire_json(hass, "v1/VG4/obd/info", {"obd.speed": 5})  # not set up
+    await settle(hass)
+    received["VG2"].assert_called_once_with("gnss", {"gnss.fix": 1})
+    received["VG9"].assert_called_once_with("obd", {"obd.speed": 3})
+    received["VG1"].assert_not_called()
+    received["VG3"].assert_not_called()
+
+    # A response goes to its own device's pending request only.
+    vg1, vg2, vg3, _ = clients
+    first, second = refresh(vg1, "io"), refresh(vg2, "io")
+    await settle(hass)
+    token = last_payload(mqtt_mock, "v1/VG1/io/refresh")["client_token"]
+    respond(hass, "v1/VG2/io/refresh", token, {"io.DI1": 0})  # VG1's token
+    respond(hass, "v1/VG1/io/refresh", token, {"io.DI1": 1})
+    await settle(hass)
+    assert first.result() == {"io.DI1": 1}
+    assert not second.done()
+
+    await stop(hass, freezer, vg1)
+    await stop(hass, freezer, vg2)
+    assert isinstance(second.exception(), FlexApiStoppedError)
+    assert flexapi_filters(mqtt_mock) == sorted(shared)  # VG3 still needs them
+    fire_json(hass, "v1/VG3/gnss/info", {"gnss.fix": 2})
+    await settle(hass)
+    received["VG3"].assert_called_once_with("gnss", {"gnss.fix": 2})
+
+    await stop(hass, freezer, vg3)
+    assert flexapi_filters(mqtt_mock) == sorted(prefix_subscriptions("fleet/"))
+    await stop(hass, freezer, clients[3])
+    assert flexapi_filters(mqtt_mock) == []
+    assert not hass.data[client_module.DATA_SHARED]
+
+    # A device starting again subscribes again.
+    on_data = Mock()
+    again = FlexApiClient(hass, Topics("VG1"), on_data=on_data)
+    await again.async_start()
+    fire_json(hass, "v1/VG1/gnss/info", {"gnss.fix": 3})
+    await settle(hass)
+    on_data.assert_called_once_with("gnss", {"gnss.fix": 3})
+    await stop(hass, freezer, again)
+
+
+async def test_a_client_stopped_before_it_started_detaches_nothing(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, freezer: FrozenDateTimeFactory
+) -> None:
+    """Stopping a client that never started (a failed setup) is harmless."""
+    on_data = Mock()
+    running = FlexApiClient(hass, Topics("VG1"), on_data=on_data)
+    await running.async_start()
+    FlexApiClient(hass, Topics("VG1")).async_stop()
+    fire_json(hass, "v1/VG1/gnss/info", {"gnss.fix": 1})
+    await settle(hass)
+    on_data.assert_called_once_with("gnss", {"gnss.fix": 1})
+    await stop(hass, freezer, running)

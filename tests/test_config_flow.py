@@ -632,8 +632,8 @@ async def test_reconfigure_changes_prefix_and_reloads(
     assert runtime is not old_runtime
     assert runtime.topics.base == "fleet/v1/VG1/"
     topics = subscribed_topics(mqtt_mock)
-    assert "fleet/v1/VG1/+/info" in topics
-    assert "v1/VG1/+/info" not in topics
+    assert "fleet/v1/+/+/info" in topics
+    assert "v1/+/+/info" not in topics
 
     # The form suggests the current prefix; it is no default.
     result = await loaded_entry.start_reconfigure_flow(hass)
@@ -657,7 +657,7 @@ async def test_reconfigure_can_clear_the_prefix(
     await settle(hass)
     assert entry.data == {CONF_CLIENT_ID: "VG1", CONF_PREFIX: ""}
     assert entry.runtime_data.topics.base == "v1/VG1/"
-    assert "v1/VG1/+/info" in subscribed_topics(mqtt_mock)
+    assert "v1/+/+/info" in subscribed_topics(mqtt_mock)
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
 
@@ -778,8 +778,8 @@ async def test_discovery_moves_a_loaded_entry_to_the_new_prefix(
     assert entry.runtime_data is not old_runtime
     assert entry.runtime_data.topics.base == "v1/VG1/"
     topics = subscribed_topics(mqtt_mock)
-    assert "v1/VG1/+/info" in topics
-    assert "fleet/v1/VG1/+/info" not in topics
+    assert "v1/+/+/info" in topics
+    assert "fleet/v1/+/+/info" not in topics
     probe.assert_not_called()
     assert await hass.config_entries.async_unload(entry.entry_id)
     await settle(hass)

@@ -117,7 +117,7 @@ async def test_unload_leaves_nothing_behind_and_reload_works(
     flexapi_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    ours = {"v1/VG1/+/info", "v1/VG1/+/+/resp", "v1/VG1/event/notice"}
+    ours = {"v1/+/+/info", "v1/+/+/+/resp", "v1/+/event/notice"}
     assert ours <= subscribed_topics(mqtt_mock)
     runtime = flexapi_entry.runtime_data
     listener = Mock()
@@ -213,7 +213,7 @@ async def test_a_failed_setup_stops_once_and_sends_nothing_more(
         assert entry.state is state
         assert stop.call_count == 1
     assert published_topics(mqtt_mock) == ["v1/VG1/sysinfo/refresh"]
-    assert not {"v1/VG1/+/info", "v1/VG1/+/+/resp"} & subscribed_topics(mqtt_mock)
+    assert not {"v1/+/+/info", "v1/+/+/+/resp"} & subscribed_topics(mqtt_mock)
     # No setup retry (it would start over); an unload does not cancel tasks.
     assert await hass.config_entries.async_unload(entry.entry_id)
     # Not the start-up task, not its app/refresh or group/get: nothing more.
@@ -286,7 +286,7 @@ async def test_failed_setup_leaves_no_subscription_behind(
         assert not await hass.config_entries.async_setup(entry.entry_id)
     await settle(hass)
     assert entry.state is ConfigEntryState.SETUP_ERROR
-    assert not {"v1/VG1/+/info", "v1/VG1/+/+/resp"} & subscribed_topics(mqtt_mock)
+    assert not {"v1/+/+/info", "v1/+/+/+/resp"} & subscribed_topics(mqtt_mock)
 
 
 async def test_removing_the_entry_deletes_its_storage(

@@ -32,6 +32,7 @@ from custom_components.flexapi.protocol.errors import (
     FlexApiError,
     FlexApiNotConnectedError,
 )
+from custom_components.flexapi.protocol.topics import prefix_subscriptions
 from custom_components.flexapi.runtime import FlexApiRuntime
 
 from .helpers import (
@@ -381,7 +382,7 @@ async def test_nothing_of_ours_remains_after_unload(
     assert before["timers"]
     assert before["tasks"]
     assert before["subscriptions"]
-    assert any(t.startswith("v1/VG1/") for t in subscribed_topics(mqtt_mock))
+    assert {"v1/+/+/info", "fleet/v1/+/+/info"} <= subscribed_topics(mqtt_mock)
 
     for entry in entries:
         assert await hass.config_entries.async_unload(entry.entry_id)
@@ -392,11 +393,8 @@ async def test_nothing_of_ours_remains_after_unload(
         "tasks": [],
         "subscriptions": [],
     }
-    assert not [
-        topic
-        for topic in subscribed_topics(mqtt_mock)
-        if topic.startswith(("v1/VG1/", "fleet/v1/VG2/"))
-    ]
+    shared = {*prefix_subscriptions(""), *prefix_subscriptions("fleet/")}
+    assert not shared & subscribed_topics(mqtt_mock)
     for future in pending:
         assert future.done()
         assert isinstance(future.exception(), FlexApiError)

@@ -8,6 +8,14 @@ control requests. Waiting requests with the same merge key are merged, never
 dropped. The errors whose handling is "retry request" (§2.1.2) are retried
 a few times, each time with a new token. Once stopped, the client fails
 every request at once and publishes nothing more.
+
+The devices of one topic prefix share one set of wildcard subscriptions
+(:class:`SharedSubscription`), made when the first entry of the prefix
+starts and removed when the last one stops. HA's MQTT client tries every
+wildcard filter on each message it has not cached, so a filter set per
+device would make every message cost more as the fleet grows; here a
+message is matched against three filters per prefix and handed to its
+device's client through a dict keyed by the client_id level.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from homeassistant.components import mqtt
 from homeassistant.components.mqtt import ReceiveMessage
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.util.hass_dict import HassKey
 
 from . import const
 from .const import REQUEST_RETRIES, REQUEST_TIMEOUT, SPACING_MARGIN
@@ -46,6 +55,139 @@ _QOS = 1
 
 type DataCallback = Callable[[str | None, Mapping[str, Any]], object]
 type EventCallback = Callable[[msgs.FlexEvent], None]
+type MessageHandler = Callable[[ReceiveMessage], None]
+
+#: Topic prefix -> the subscriptions its devices share.
+DATA_SHARED: HassKey[dict[str, SharedSubscription]] = HassKey(
+    f"{const.DOMAIN}_subscriptions"
+)
+
+
+class SharedSubscription:
+    """The wildcard subscriptions of one topic prefix, shared by its devices.
+
+    Made by the first device of the prefix to start, removed when the last
+    one stops. Each message goes to the handlers of its client_id level
+    (one dict lookup); messages of devices that are not set up reach
+    nothing.
+    """
+
+    def __init__(self, hass: HomeAssistant, topics: Topics) -> None:
+        """Create the (not yet subscribed) subscriptions of ``topics.prefix``."""
+        self.hass = hass
+        self.prefix = topics.prefix
+        self.filters = topics.subscriptions
+        self._offset = topics.dispatch_offset
+        #: client_id -> handlers (one, unless entries share a client_id).
+        self.handlers: dict[str, list[MessageHandler]] = {}
+        self._unsubscribe: list[CALLBACK_TYPE] = []
+        #: Done once subscribed (and, where HA tells, acknowledged).
+        self.ready: asyncio.Future[None] = hass.loop.create_future()
+        #: Loop time of the SUBSCRIBE, for the settle of later devices.
+        self.subscribed_at = 0.0
+
+    @classmethod
+    async def async_attach(
+        cls, hass: HomeAssistant, topics: Topics, handler: MessageHandler
+    ) -> Callable[[], None]:
+        """Route the messages of ``topics.client_id`` to ``handler``.
+
+        Returns the callback that detaches it again (idempotent).
+        """
+        shared = hass.data.setdefault(DATA_SHARED, {})
+        while True:
+            if (subscription := shared.get(topics.prefix)) is None:
+                subscription = shared[topics.prefix] = cls(hass, topics)
+                try:
+                    await subscription._async_subscribe()
+                except BaseException:
+                    subscription._close()
+                    subscription.ready.cancel()  # its waiters try again
+                    raise
+                break
+            try:
+                await asyncio.shield(subscription.ready)
+            except asyncio.CancelledError:
+                if not subscription.ready.cancelled():
+                    raise  # this start was cancelled
+                continue  # the first device's SUBSCRIBE failed: try ourselves
+            break
+        subscription.handlers.setdefault(topics.client_id, []).append(handler)
+        return partial(subscription._detach, topics.client_id, handler)
+
+    async def _async_subscribe(self) -> None:
+        for topic in self.filters:
+            self._unsubscribe.append(
+                await mqtt.async_subscribe(
+                    self.hass, topic, self._handle_message, qos=_QOS, encoding=None
+                )
+            )
+        self.subscribed_at = self.hass.loop.time()
+        on_subscribe_done = getattr(mqtt, "async_on_subscribe_done", None)
+        if const.SUBSCRIBE_SETTLE and on_subscribe_done is not None:
+            await self._async_live(on_subscribe_done)
+        self.ready.set_result(None)
+
+    async def _async_live(
+        self, on_subscribe_done: Callable[..., CALLBACK_TYPE]
+    ) -> None:
+        """Wait until the broker acknowledged every filter, or time out."""
+        waiting = set(self.filters)
+        live = self.hass.loop.create_future()
+
+        @callback
+        def _acknowledged(topic: str) -> None:
+            waiting.discard(topic)
+            if not waiting and not live.done():
+                live.set_result(None)
+
+        stops = [
+            on_subscribe_done(self.hass, topic, _QOS, partial(_acknowledged, topic))
+            for topic in sorted(waiting)
+        ]
+        try:
+            async with asyncio.timeout(const.SUBSCRIBE_DONE_TIMEOUT):
+                await live
+        except TimeoutError:
+            _LOGGER.debug(
+                "%ssubscriptions not acknowledged within %g s; requesting anyway",
+                self.prefix,
+                const.SUBSCRIBE_DONE_TIMEOUT,
+            )
+        finally:
+            for stop in stops:
+                stop()
+
+    @callback
+    def _handle_message(self, msg: ReceiveMessage) -> None:
+        topic = msg.topic
+        end = topic.find("/", self._offset)
+        handlers = self.handlers.get(topic[self._offset : end])
+        if handlers is None:
+            return
+        for handler in handlers:
+            handler(msg)
+
+    @callback
+    def _detach(self, client_id: str, handler: MessageHandler) -> None:
+        handlers = self.handlers.get(client_id)
+        if handlers is None or handler not in handlers:
+            return
+        handlers.remove(handler)
+        if not handlers:
+            del self.handlers[client_id]
+        if not self.handlers:
+            self._close()
+
+    @callback
+    def _close(self) -> None:
+        """Unsubscribe and forget this prefix's subscriptions."""
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        shared = self.hass.data.get(DATA_SHARED, {})
+        if shared.get(self.prefix) is self:
+            del shared[self.prefix]
 
 
 @dataclass(slots=True)
@@ -177,6 +319,10 @@ class RequestLane:
             self._queue.popleft().resolve(error=error)
 
 
+def _nothing() -> None:
+    """Detach before attaching: nothing to do."""
+
+
 class FlexApiClient:
     """Subscriptions, request/response matching and spacing for one device."""
 
@@ -207,7 +353,8 @@ class FlexApiClient:
         self.timeout = timeout
         self._pending: dict[str, _Job] = {}
         self._stopped = False
-        self._unsubscribe: list[CALLBACK_TYPE] = []
+        #: Detaches the device from its prefix's shared subscriptions.
+        self._detach: Callable[[], None] = _nothing
         self.lanes = {
             "request": RequestLane(
                 hass, "request", MIN_REQUEST_SPACING + SPACING_MARGIN, self._send
@@ -220,58 +367,31 @@ class FlexApiClient:
     # -- lifecycle ----------------------------------------------------------
 
     async def async_start(self) -> None:
-        """Subscribe to the device's info, response and event topics.
+        """Receive the device's info, response and event topics.
 
-        A response published before the broker has our subscription is lost,
-        so the first request waits for it: where Home Assistant tells when a
-        subscription is live (``mqtt.async_on_subscribe_done``, 2025.12+), this
-        returns once every subscription is; on older releases the request
-        lanes hold for a fixed settle time instead.
+        The subscriptions are shared by the devices of the prefix (see
+        :class:`SharedSubscription`). A response published before the broker
+        has them is lost, so the first request waits for them: where Home
+        Assistant tells when a subscription is live
+        (``mqtt.async_on_subscribe_done``, 2025.12+), this returns once
+        every one is; on older releases the request lanes hold until the
+        fixed settle time after the SUBSCRIBE has passed.
         """
-        for topic in self.topics.subscriptions:
-            self._unsubscribe.append(
-                await mqtt.async_subscribe(
-                    self.hass, topic, self._handle_message, qos=_QOS, encoding=None
-                )
-            )
+        self._detach = await SharedSubscription.async_attach(
+            self.hass, self.topics, self._handle_message
+        )
+        if self._stopped:  # stopped while waiting for the subscriptions
+            self._detach()
+            return
         if not (settle := const.SUBSCRIBE_SETTLE):
             return
-        on_subscribe_done = getattr(mqtt, "async_on_subscribe_done", None)
-        if on_subscribe_done is None:
-            for lane in self.lanes.values():
-                lane.hold(settle)
+        if getattr(mqtt, "async_on_subscribe_done", None) is not None:
             return
-        await self._async_subscriptions_live(on_subscribe_done)
-
-    async def _async_subscriptions_live(
-        self, on_subscribe_done: Callable[..., CALLBACK_TYPE]
-    ) -> None:
-        """Wait until the broker acknowledged every subscription, or time out."""
-        waiting = set(self.topics.subscriptions)
-        live = self.hass.loop.create_future()
-
-        @callback
-        def _acknowledged(topic: str) -> None:
-            waiting.discard(topic)
-            if not waiting and not live.done():
-                live.set_result(None)
-
-        stops = [
-            on_subscribe_done(self.hass, topic, _QOS, partial(_acknowledged, topic))
-            for topic in sorted(waiting)
-        ]
-        try:
-            async with asyncio.timeout(const.SUBSCRIBE_DONE_TIMEOUT):
-                await live
-        except TimeoutError:
-            _LOGGER.debug(
-                "%s: subscriptions not acknowledged within %g s; requesting anyway",
-                self.topics.client_id,
-                const.SUBSCRIBE_DONE_TIMEOUT,
-            )
-        finally:
-            for stop in stops:
-                stop()
+        shared = self.hass.data[DATA_SHARED][self.topics.prefix]
+        remaining = shared.subscribed_at + settle - self.hass.loop.time()
+        if remaining > 0:
+            for lane in self.lanes.values():
+                lane.hold(remaining)
 
     @callback
     def async_stop(self) -> None:
@@ -281,9 +401,7 @@ class FlexApiClient:
         :class:`FlexApiStoppedError`; nothing more is published.
         """
         self._stopped = True
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
-        self._unsubscribe.clear()
+        self._detach()
         error = FlexApiStoppedError()
         for lane in self.lanes.values():
             lane.shutdown(error)

@@ -15,6 +15,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.flexapi.const import CONF_CLIENT_ID, CONF_PREFIX, DOMAIN
 from custom_components.flexapi.protocol.errors import FlexApiNotConnectedError
+from custom_components.flexapi.protocol.topics import prefix_subscriptions
 from custom_components.flexapi.runtime import FlexApiRuntime
 from simulator import Simulator, SimulatorConfig
 from simulator.broker import Mosquitto
@@ -46,11 +47,11 @@ def slow_simulator(broker: Mosquitto) -> Generator[Simulator]:
 
 
 def our_filters(hass: HomeAssistant) -> list[str]:
-    """Topic filters HA's MQTT client holds for this gateway (with repeats)."""
+    """Topic filters HA's MQTT client holds for the gateway's prefix (with repeats)."""
     return sorted(
         subscription.topic
         for subscription in hass.data[DATA_MQTT].client.subscriptions
-        if subscription.topic.startswith(BASE)
+        if subscription.topic in prefix_subscriptions("")
     )
 
 

@@ -258,11 +258,15 @@ def test_split_topic(topic: str, expected: tuple[str, str, ParsedTopic] | None) 
 def test_subscriptions(raw: str | None, prefix: str) -> None:
     topics = Topics(CLIENT_ID, raw)  # type: ignore[arg-type]
     base = f"{prefix}v1/{CLIENT_ID}/"
+    # Shared by every device of the prefix; dispatched by the client_id level.
     assert topics.subscriptions == (
-        f"{base}+/info",
-        f"{base}+/+/resp",
-        f"{base}event/notice",
+        f"{prefix}v1/+/+/info",
+        f"{prefix}v1/+/+/+/resp",
+        f"{prefix}v1/+/event/notice",
     )
+    assert topics.subscriptions == Topics("OTHER", raw).subscriptions  # type: ignore[arg-type]
+    upload = topics.info("gnss")
+    assert upload[topics.dispatch_offset :].partition("/")[0] == CLIENT_ID
 
     def covered(topic: str) -> bool:
         return any(_mqtt_match(f, topic) for f in topics.subscriptions)
@@ -274,7 +278,10 @@ def test_subscriptions(raw: str | None, prefix: str) -> None:
         published_by_device = parsed.kind in (K.INFO, K.EVENT_NOTICE)
         # ...and none of our own requests echo back to us.
         assert covered(base + suffix) is published_by_device, suffix
-    assert not covered(f"{prefix}v1/other/gnss/info")
+    # Another device's uploads are received too (the client dispatch drops
+    # them); nothing outside the prefix is.
+    assert covered(f"{prefix}v1/other/gnss/info")
+    assert not covered(f"elsewhere/{prefix}v1/other/gnss/info")
 
 
 # ---------------------------------------------------------------------------

@@ -4,7 +4,8 @@ Only the benchmarks in ``benchmarks/`` install this component, into a
 throw-away configuration. It is never part of the FlexAPI integration.
 
 * The floor: ``floor/receive`` is subscribed with a callback that does
-  nothing, ``floor/decode`` with one that only ``json.loads`` the payload.
+  nothing, ``floor/decode`` with one that only ``json.loads`` the payload,
+  both at QoS 1 like the integration (HA acknowledges each message).
   Their CPU per message is what any MQTT consumer in HA costs at least.
 * State writes are counted (a wrapper around ``StateMachine.async_set_internal``
   that adds one integer increment per write, in every scenario alike).
@@ -141,8 +142,12 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Subscribe the floor and the command topic; announce readiness."""
     probe = Probe(hass)
     hass.data[DOMAIN] = probe
-    await mqtt.async_subscribe(hass, "floor/receive", probe.receive, encoding=None)
-    await mqtt.async_subscribe(hass, "floor/decode", probe.decode, encoding=None)
+    # QoS 1 like the integration's subscriptions: HA acknowledges (PUBACK)
+    # every message the gateway sends at QoS 1, which is part of receiving it.
+    await mqtt.async_subscribe(
+        hass, "floor/receive", probe.receive, qos=1, encoding=None
+    )
+    await mqtt.async_subscribe(hass, "floor/decode", probe.decode, qos=1, encoding=None)
 
     async def command(msg: mqtt.ReceiveMessage) -> None:
         request = json.loads(msg.payload)

@@ -235,18 +235,33 @@ class Topics:
 
     @property
     def subscriptions(self) -> tuple[str, ...]:
-        """The three filters that cover everything a device publishes."""
-        return (
-            f"{self.base}+/info",
-            f"{self.base}+/+/resp",
-            f"{self.base}event/notice",
-        )
+        """The filters that cover everything a device publishes.
+
+        They cover every device under the same prefix: the entries of one
+        prefix share them (one subscription each, not one per device), and
+        a message is dispatched by its client_id level.
+        """
+        return prefix_subscriptions(self.prefix)
+
+    @property
+    def dispatch_offset(self) -> int:
+        """Where the client_id level starts in this device's topics."""
+        return len(self.prefix) + len(API_VERSION) + 1
 
     def parse(self, topic: str) -> ParsedTopic | None:
         """Parse a topic of this device; ``None`` if it is not one."""
         if not topic.startswith(self.base):
             return None
         return parse_suffix(topic[len(self.base) :])
+
+
+def prefix_subscriptions(prefix: str) -> tuple[str, ...]:
+    """The three filters that cover what every device under ``prefix`` publishes.
+
+    ``prefix`` is normalised (see :func:`normalize_prefix`).
+    """
+    base = f"{prefix}{API_VERSION}/+/"
+    return (f"{base}+/info", f"{base}+/+/resp", f"{base}event/notice")
 
 
 def remember[K, V](
