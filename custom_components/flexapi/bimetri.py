@@ -56,6 +56,7 @@ from .const import (
 )
 from .protocol import bimetri as proto
 from .protocol.errors import FlexApiValueError
+from .protocol.messages import decode_object
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -549,11 +550,9 @@ class BimetriRuntime:
 
     @callback
     def _handle_message(self, msg: ReceiveMessage) -> None:
-        try:
-            obj = json.loads(msg.payload)
-        except (ValueError, UnicodeDecodeError):
-            obj = None
-        if not isinstance(obj, dict):
+        # Never raises: nesting past the recursion limit, bad UTF-8, NaN.
+        obj = decode_object(msg.payload)
+        if obj is None:
             _LOGGER.debug("%s: dropping a non-JSON-object payload", self.app_id)
             return
         parsed = proto.parse_message(obj)
