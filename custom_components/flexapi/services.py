@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine, Mapping
 import re
 from typing import Any, Final
+import unicodedata
 
 from homeassistant.auth.permissions.const import POLICY_CONTROL
 from homeassistant.config_entries import ConfigEntryState
@@ -68,6 +69,12 @@ ANY_KEY_GROUPS: Final = frozenset({"summary"})
 USERDATA_PREFIX: Final = msgs.USERDATA_PREFIX
 #: A userdata key name: no blank, no dot, no MQTT wildcard or level separator.
 _USERDATA_NAME = re.compile(r"^[^\s.+#/\"]+$")
+
+
+def _unprintable(text: str) -> bool:
+    """Whether ``text`` holds a control character or a lone surrogate."""
+    return any(unicodedata.category(char) in ("Cc", "Cs") for char in text)
+
 
 _INTEREST = vol.Schema({cv.string: vol.Any(None, cv.string)})
 _DEVICE: dict[vol.Marker, Any] = {vol.Required(ATTR_DEVICE_ID): cv.string}
@@ -197,7 +204,11 @@ def _interest(
         if alias:
             if alias in aliases or (alias != key and alias in interest):
                 raise invalid("duplicate_alias", field, alias=alias)
-            if any(char in alias for char in "+#/") or alias != alias.strip():
+            if (
+                any(char in alias for char in "+#/")
+                or alias != alias.strip()
+                or _unprintable(alias)
+            ):
                 raise invalid("invalid_alias", field, alias=alias)
             aliases[alias] = key
         checked[key] = alias
@@ -220,7 +231,7 @@ def _group_name(name: str, field: str) -> str:
 
 def _userdata_key(key: str, field: str) -> str:
     name = key.removeprefix(USERDATA_PREFIX)
-    if not _USERDATA_NAME.match(name):
+    if not _USERDATA_NAME.match(name) or _unprintable(name):
         raise invalid("invalid_userdata_key", field, key=key[:64])
     return USERDATA_PREFIX + name
 
