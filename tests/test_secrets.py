@@ -414,7 +414,7 @@ async def test_no_secret_in_any_log_or_diagnostics(
         "homeassistant.components.mqtt",
         "homeassistant.core",
     ):
-        logging.getLogger(name).setLevel(logging.DEBUG)
+        caplog.set_level(logging.DEBUG, logger=name)  # restored afterwards
     await _flexapi_scenarios(hass, mqtt_mock, Gateway(hass, freezer), spec_examples)
     bimetri_entry = await _bimetri_scenarios(hass, mqtt_mock)
     diagnostics = {
