@@ -25,7 +25,6 @@ from dataclasses import dataclass
 import json
 import logging
 import re
-import time
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -46,7 +45,6 @@ from custom_components.flexapi.const import DOMAIN, REQUEST_TIMEOUT
 from custom_components.flexapi.diagnostics import async_get_config_entry_diagnostics
 
 from .bimetri_helpers import (
-    DAY,
     BimetriPlatformMock,
     make_bimetri_entry,
     make_jwt,
@@ -61,8 +59,9 @@ BASE = "v1/VG1/"
 #: The Bimetri entry's token and a userdata value shaped like one.
 BIMETRI_SIGNATURE = "c2VjcmV0LXNpZ25hdHVyZS1vZi10aGUtYmltZXRyaS10b2tlbi0wMTIzNDU2Nzg5"
 USERDATA_SIGNATURE = "dXNlcmRhdGEtdG9rZW4tc2lnbmF0dXJlLW5ldmVyLWxvZy1pdC05ODc2NTQzMjE"
-BIMETRI_JWT = make_jwt(time.time() + 365 * DAY, signature=BIMETRI_SIGNATURE)
-USERDATA_JWT = make_jwt(time.time() + 30 * DAY, signature=USERDATA_SIGNATURE)
+#: Fixed expiries (2100 and 2096): test ids must not change between workers.
+BIMETRI_JWT = make_jwt(4_102_444_800, signature=BIMETRI_SIGNATURE)
+USERDATA_JWT = make_jwt(3_976_214_400, signature=USERDATA_SIGNATURE)
 IMEI = "862104021247207"
 IMSI = "460013231603009"
 ICCID = "89860118802836799717"
@@ -163,7 +162,13 @@ def diagnostics_leaks(diagnostics: Mapping[str, Any]) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "secret", [s for secret in SECRETS for s in secret.spellings], ids=str
+    "secret",
+    [s for secret in SECRETS for s in secret.spellings],
+    ids=[
+        f"{secret.kind}-{n}"
+        for secret in SECRETS
+        for n, _ in enumerate(secret.spellings)
+    ],
 )
 def test_the_scanner_finds_every_planted_secret(secret: str) -> None:
     """In a log line, in a nested diagnostics value, and mid-sentence."""
