@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 import secrets
 from typing import Any, Final
+import unicodedata
 
 from .errors import FlexApiValueError
 from .messages import decode_object
@@ -39,7 +40,8 @@ MAX_USER_NAME_LENGTH: Final = 64
 def validate_part(value: Any, *, instance: bool = False) -> str:
     """An app name or instance id: one non-empty, safe topic level.
 
-    No MQTT wildcards, no ``/``, no control characters; an instance id also
+    No MQTT wildcards, no ``/``, no control characters (C0 and C1) and no
+    lone surrogates (they cannot be sent as UTF-8); an instance id also
     holds no dot, so ``appName.instanceId`` splits back unambiguously.
     """
     if not isinstance(value, str) or not value:
@@ -47,9 +49,9 @@ def validate_part(value: Any, *, instance: bool = False) -> str:
     if len(value) > MAX_PART_LENGTH:
         raise FlexApiValueError(f"at most {MAX_PART_LENGTH} characters")
     for char in value:
-        if char in "+#/" or ord(char) < 32 or ord(char) == 127:
+        if char in "+#/" or unicodedata.category(char) in ("Cc", "Cs"):
             raise FlexApiValueError(
-                "must not contain '+', '#', '/' or control characters"
+                "must not contain '+', '#', '/', control characters or lone surrogates"
             )
     if instance and "." in value:
         raise FlexApiValueError("an instance id must not contain '.'")

@@ -25,7 +25,7 @@ from .limits import (
     MAX_TOKEN_BYTES,
     MIN_INTERVAL,
 )
-from .topics import validate_group_name
+from .topics import unprintable, validate_group_name
 
 _loads: Callable[[bytes | bytearray | str], Any]
 try:  # orjson is much faster and ships with Home Assistant.
@@ -120,7 +120,11 @@ def validate_interval(interval: Any) -> int:
 
 
 def _alias_ok(alias: str) -> bool:
-    return not any(char in alias for char in "+#/") and alias == alias.strip()
+    return (
+        not any(char in alias for char in "+#/")
+        and alias == alias.strip()
+        and not unprintable(alias)
+    )
 
 
 def validate_interest(interest: Mapping[str, str]) -> dict[str, str]:
@@ -260,8 +264,10 @@ def userdata_key(key: Any) -> str:
 
     The name may hold no blank, dot, quote, ``+``, ``#`` or ``/``.
     """
-    if not isinstance(key, str) or not _USERDATA_NAME.match(
-        name := key.removeprefix(USERDATA_PREFIX)
+    if (
+        not isinstance(key, str)
+        or not _USERDATA_NAME.match(name := key.removeprefix(USERDATA_PREFIX))
+        or unprintable(name)
     ):
         raise FlexApiValueError(
             f"{str(key)[:64]!r} is not a userdata key name",

@@ -102,14 +102,18 @@ class ParsedTopic:
     group: str | None = None
 
 
+def unprintable(text: str) -> bool:
+    """Whether ``text`` holds a control character or a lone surrogate."""
+    return any(unicodedata.category(char) in ("Cc", "Cs") for char in text)
+
+
 def _check_text(value: str, what: str) -> None:
-    for char in value:
-        if char in "+#/":
-            raise FlexApiValueError(f"{what} must not contain '+', '#' or '/'")
-        if unicodedata.category(char) in ("Cc", "Cs"):
-            raise FlexApiValueError(
-                f"{what} must not contain control characters or lone surrogates"
-            )
+    if any(char in value for char in "+#/"):
+        raise FlexApiValueError(f"{what} must not contain '+', '#' or '/'")
+    if unprintable(value):
+        raise FlexApiValueError(
+            f"{what} must not contain control characters or lone surrogates"
+        )
 
 
 def validate_client_id(value: str) -> str:
