@@ -240,8 +240,12 @@ async def test_mqtt_disconnect_makes_everything_unavailable(
     flexapi_entry: MockConfigEntry,
     gateway: FlexApiDevice,
     spec_examples: dict[str, dict[str, Any]],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Without the broker nothing is known; on reconnect entities come back."""
+    """Without the broker nothing is known; on reconnect entities come back.
+
+    Each change is logged once, at info level (log-when-unavailable).
+    """
     await gateway.info_all(spec_examples)
     everything = dict.fromkeys(ENTITIES_BY_GROUP, True)
     assert available(hass) == everything
@@ -253,6 +257,16 @@ async def test_mqtt_disconnect_makes_everything_unavailable(
     async_dispatcher_send(hass, MQTT_CONNECTION_STATE, True)
     await hass.async_block_till_done()
     assert available(hass) == everything
+    logged = [
+        (record.levelname, record.getMessage())
+        for record in caplog.records
+        if record.name == "custom_components.flexapi.runtime"
+        and "MQTT" in record.getMessage()
+    ]
+    assert logged == [
+        ("INFO", f"{CLIENT_ID}: MQTT disconnected; entities unavailable"),
+        ("INFO", f"{CLIENT_ID}: MQTT connected again"),
+    ]
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 from pathlib import Path
@@ -19,6 +20,7 @@ from custom_components.flexapi.protocol.catalog import (
     Platform,
     userdata_parameter,
 )
+from custom_components.flexapi.protocol.errors import ErrorCode, FlexApiStoppedError
 
 ROOT = Path(__file__).resolve().parent.parent
 INTEGRATION = ROOT / "custom_components" / "flexapi"
@@ -218,3 +220,48 @@ def test_every_translation_key_passes_hassfest() -> None:
         and not TRANSLATION_KEY.match(key)
     ]
     assert bad == []
+
+
+_TRANSLATED_ERRORS = {
+    "HomeAssistantError",
+    "ServiceValidationError",
+    "ConfigEntryNotReady",
+    "ConfigEntryError",
+    "ConfigEntryAuthFailed",
+    "BimetriCommandError",
+}
+
+
+def test_every_error_raised_is_translated() -> None:
+    """Each Home Assistant error the integration makes has a translation.
+
+    Every construction of one, in any module, passes the integration's
+    translation domain and a key that ``exceptions`` holds (keys built at run
+    time are those of the protocol's error codes and the stopped error).
+    """
+    exceptions = load("strings.json")["exceptions"]
+    problems: list[str] = []
+    for path in sorted(INTEGRATION.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            keywords = {kw.arg: kw.value for kw in node.keywords}
+            where = f"{path.name}:{node.lineno}"
+            if name == "invalid":
+                key = node.args[0]
+                if not (isinstance(key, ast.Constant) and key.value in exceptions):
+                    problems.append(f"{where}: invalid({ast.unparse(key)})")
+                continue
+            if name not in _TRANSLATED_ERRORS:
+                continue
+            key = keywords.get("translation_key")
+            if "translation_domain" not in keywords or key is None:
+                problems.append(f"{where}: {name} without a translation")
+            elif isinstance(key, ast.Constant) and key.value not in exceptions:
+                problems.append(f"{where}: {key.value} is not in exceptions")
+    assert problems == []
+    assert {f"gateway_{code}" for code in ErrorCode} <= set(exceptions)
+    assert FlexApiStoppedError.translation_key in exceptions

@@ -439,12 +439,13 @@ class FlexApiRuntime:
 
     @callback
     def _handle_mqtt_status(self, connected: bool) -> None:
-        if not connected:
-            _LOGGER.info("%s: MQTT disconnected; entities unavailable", self.client_id)
         if connected == self.mqtt_connected:
             return
         self.mqtt_connected = connected
-        if connected:
+        if not connected:
+            _LOGGER.info("%s: MQTT disconnected; entities unavailable", self.client_id)
+        else:
+            _LOGGER.info("%s: MQTT connected again", self.client_id)
             self._schedule_initial_requests()
             self._schedule_reconnect_refresh()
         for listener in tuple(self._all_listeners):
