@@ -95,10 +95,13 @@ async def test_silence_is_counted_across_restarts(
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     assert stored(hass_storage, entry)["last_heard"] == heard
-    # Home Assistant is down for another 12 hours: silent for a day on start.
+    # Home Assistant is down for another 12 hours: silent for a day on start,
+    # raised at the first check (a gateway that reports is heard before it).
     await gateway.advance(12 * HOUR)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id(entry)) is None
+    await gateway.advance(CHECK)
     issue = issue_registry.async_get_issue(DOMAIN, issue_id(entry))
     assert issue is not None
     assert issue.translation_placeholders is not None
@@ -107,6 +110,7 @@ async def test_silence_is_counted_across_restarts(
     )
 
     await gateway.info("obd", {"obd.rpm": 1200})
+    heard_again = time.time()
     assert issue_registry.async_get_issue(DOMAIN, issue_id(entry)) is None
     # Unloading writes the latest time and takes the issue away.
     await gateway.advance(25 * HOUR)
@@ -114,7 +118,7 @@ async def test_silence_is_counted_across_restarts(
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     assert issue_registry.async_get_issue(DOMAIN, issue_id(entry)) is None
-    assert stored(hass_storage, entry)["last_heard"] == heard + 24 * HOUR + HOUR + 1
+    assert stored(hass_storage, entry)["last_heard"] == heard_again
 
 
 async def test_stored_settings_survive_next_to_the_time_heard(
@@ -141,3 +145,32 @@ async def test_stored_settings_survive_next_to_the_time_heard(
     data = stored(hass_storage, entry)
     assert data["settings"] == {"gnss": {"interval": 60}}
     assert data["last_heard"] == time.time()
+
+
+async def test_a_gateway_heard_soon_after_a_restart_raises_nothing(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    issue_registry: ir.IssueRegistry,
+    setup_flexapi: Callable[[], Awaitable[MockConfigEntry]],
+    flexapi_config_entry: MockConfigEntry,
+    gateway: FlexApiDevice,
+) -> None:
+    """Last heard two days ago (Home Assistant was off): no issue if it reports."""
+    key = f"{DOMAIN}.{flexapi_config_entry.entry_id}"
+    hass_storage[key] = {
+        "version": 1,
+        "key": key,
+        "data": {
+            "settings": {},
+            "custom_groups": {},
+            "last_heard": time.time() - 48 * HOUR,
+        },
+    }
+    entry = await setup_flexapi()
+    await gateway.advance(60)
+    await gateway.info("obd", {"obd.rpm": 1000})
+    await gateway.advance(CHECK)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id(entry)) is None
+    # A day of silence after it does.
+    await gateway.advance(24 * HOUR + CHECK)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id(entry))

@@ -176,8 +176,9 @@ class FlexApiRuntime:
                 name=f"flexapi {self.client_id} silence",
             )
         )
+        # The first silence check comes one interval after the start: a gateway
+        # that reports is heard by then, and raises no issue at each restart.
         self._schedule_heard_save()
-        self._check_silent()
         self._schedule_initial_requests()
 
     @callback
