@@ -11,6 +11,7 @@ from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.flexapi.const import DOMAIN
+from custom_components.flexapi.diagnostics import async_get_config_entry_diagnostics
 from tests.conftest import FlexApiDevice
 
 HOUR = 3600.0
@@ -138,7 +139,8 @@ async def test_stored_settings_survive_next_to_the_time_heard(
         },
     }
     entry = await setup_flexapi()
-    assert entry.runtime_data.interval("gnss") == 60
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert diagnostics["intervals"]["gnss"] == 60
     assert issue_registry.async_get_issue(DOMAIN, issue_id(entry)) is None
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
