@@ -171,6 +171,60 @@ ICONS: dict[str, dict[str, Any]] = {
 }
 
 
+#: Icons of sensors that neither ICONS nor a device class gives one, by the
+#: first words of their translation key (longest match first).
+ICON_BY_PREFIX: dict[str, str] = {
+    "1_wire": "mdi:thermometer-lines",
+    "one_wire": "mdi:identifier",
+    "cellular1": "mdi:ip-network-outline",
+    "forward": "mdi:code-json",
+    "gnss_latitude": "mdi:latitude",
+    "gnss_longitude": "mdi:longitude",
+    "gnss_acc_heading": "mdi:compass-outline",
+    "gnss": "mdi:crosshairs-gps",
+    "modem1_submode": "mdi:signal-cellular-3",
+    "modem1_cell_id": "mdi:radio-tower",
+    "modem1_lac": "mdi:radio-tower",
+    "modem1_phone_num": "mdi:phone",
+    "modem1": "mdi:sim",
+    "motion_a": "mdi:axis-arrow",
+    "motion_g": "mdi:rotate-orbit",
+    "obd_s_w_angle": "mdi:steering",
+    "obd_d_e_f_vol": "mdi:car-coolant-level",
+    "obd_f_econ": "mdi:gas-station",
+    "obd": "mdi:engine",
+    "sysinfo_timezone": "mdi:map-clock-outline",
+    "sysinfo_language": "mdi:translate",
+    "sysinfo": "mdi:information-outline",
+}
+EXTRA_ICONS: dict[str, dict[str, Any]] = {
+    "sensor": {"userdata": {"default": "mdi:database-outline"}},
+}
+
+
+def entity_icons() -> dict[str, dict[str, Any]]:
+    """ICONS, plus one for every sensor without its own or a device class's."""
+    icons = {platform: dict(keys) for platform, keys in ICONS.items()}
+    for platform, extra in EXTRA_ICONS.items():
+        icons.setdefault(platform, {}).update(extra)
+    sensors = icons.setdefault("sensor", {})
+    prefixes = sorted(ICON_BY_PREFIX, key=len, reverse=True)
+    for param in CATALOG.values():
+        key = param.translation_key
+        if (
+            param.platform is not Platform.SENSOR
+            or param.device_class
+            or key in sensors
+        ):
+            continue
+        prefix = next((p for p in prefixes if key.startswith(p)), None)
+        if prefix is not None:
+            sensors[key] = {"default": ICON_BY_PREFIX[prefix]}
+    return {
+        platform: dict(sorted(keys.items())) for platform, keys in sorted(icons.items())
+    }
+
+
 def entity_strings() -> dict[str, dict[str, Any]]:
     """The ``entity`` section: one name per translation key, enum states."""
     out: dict[str, dict[str, Any]] = {}
@@ -205,7 +259,9 @@ def render() -> dict[Path, str]:
     text = json.dumps(strings, indent=2, ensure_ascii=False) + "\n"
     icons = (
         json.dumps(
-            {"entity": ICONS, "services": SERVICE_ICONS}, indent=2, ensure_ascii=False
+            {"entity": entity_icons(), "services": SERVICE_ICONS},
+            indent=2,
+            ensure_ascii=False,
         )
         + "\n"
     )

@@ -6,7 +6,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 import logging
 import time
 from typing import Any
-from unittest.mock import patch
+from unittest.mock import AsyncMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
@@ -166,6 +166,34 @@ async def test_setup_subscribes_and_creates_devices(
 
 
 # -- a full command cycle -------------------------------------------------------------
+
+
+async def test_setup_retries_while_mqtt_is_unavailable(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, bimetri_entry: MockConfigEntry
+) -> None:
+    with patch(
+        "custom_components.flexapi.bimetri.mqtt.async_wait_for_mqtt_client",
+        AsyncMock(return_value=False),
+    ):
+        assert not await hass.config_entries.async_setup(bimetri_entry.entry_id)
+        await hass.async_block_till_done()
+    assert bimetri_entry.state is ConfigEntryState.SETUP_RETRY
+    assert "MQTT integration is not available" in (bimetri_entry.reason or "")
+    assert TOPIC not in subscribed_topics(mqtt_mock)
+
+
+async def test_failed_setup_leaves_no_subscription_behind(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, bimetri_entry: MockConfigEntry
+) -> None:
+    with patch.object(
+        hass.config_entries,
+        "async_forward_entry_setups",
+        AsyncMock(side_effect=RuntimeError("boom")),
+    ):
+        assert not await hass.config_entries.async_setup(bimetri_entry.entry_id)
+    await settle(hass)
+    assert bimetri_entry.state is ConfigEntryState.SETUP_ERROR
+    assert TOPIC not in subscribed_topics(mqtt_mock)
 
 
 async def test_turn_on_is_confirmed_by_the_notification(

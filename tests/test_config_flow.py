@@ -355,6 +355,25 @@ async def test_user_with_mqtt_disconnected_aborts(
     assert result["reason"] == "mqtt_not_connected"
 
 
+async def test_gateway_step_aborts_when_mqtt_went_away(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient
+) -> None:
+    """MQTT lost between the menu and choosing a gateway: no listening."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.MENU
+    hass.data[DATA_MQTT].client.connected = False
+    try:
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"next_step_id": "gateway"}
+        )
+    finally:
+        hass.data[DATA_MQTT].client.connected = True
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "mqtt_not_connected"
+
+
 def _options(result: dict[str, Any]) -> list[tuple[str, str]]:
     selector = result["data_schema"].schema[CONF_CLIENT_ID]
     return [(o["value"], o["label"]) for o in selector.config["options"]]

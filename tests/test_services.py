@@ -14,6 +14,7 @@ from homeassistant.exceptions import (
     HomeAssistantError,
     ServiceValidationError,
     Unauthorized,
+    UnknownUser,
 )
 from homeassistant.helpers import device_registry as dr, selector
 from homeassistant.util.yaml import load_yaml_dict
@@ -27,7 +28,8 @@ from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from custom_components.flexapi import services
 from custom_components.flexapi.const import DOMAIN, REQUEST_TIMEOUT
-from custom_components.flexapi.protocol.errors import ErrorCode
+from custom_components.flexapi.helpers import home_assistant_error
+from custom_components.flexapi.protocol.errors import ErrorCode, FlexApiStoppedError
 
 from .conftest import FlexApiDevice
 from .helpers import REQUEST_SPACING, payloads, published_topics, respond, start
@@ -431,6 +433,8 @@ _MANY = {f"obd.k{n}": "" for n in range(257)}
         ("userdata_update", {"data": {"a.b": "v"}}, "invalid_userdata_key", "data"),
         ("userdata_delete", {"keys": ["x#"]}, "invalid_userdata_key", "keys"),
         ("userdata_delete", {"keys": []}, "no_userdata_keys", "keys"),
+        ("userdata_delete", {"keys": [f"k{n}" for n in range(257)]}, "too_many_items", "keys"),
+        ("remove_custom_groups", {"names": [f"g{n}" for n in range(17)]}, "too_many_groups", "names"),
         ("userdata_set_interest", {}, "nothing_to_set", "interval"),
         ("userdata_set_interest", {"interest": {"obd.mil": ""}}, "interest_key_not_in_group", "interest"),
         ("userdata_set_interest", {"interval": 4000}, "invalid_interval", "interval"),
@@ -679,6 +683,21 @@ async def test_configuration_changes_are_for_admins(
     assert await outcome(hass, future) == {"data": {}}
 
 
+async def test_a_context_of_an_unknown_user_changes_nothing(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, device_id: str
+) -> None:
+    before = len(published_topics(mqtt_mock))
+    with pytest.raises(UnknownUser):
+        await hass.services.async_call(
+            DOMAIN,
+            "set_group_settings",
+            {"device_id": device_id, "group": "io", "interval": 5},
+            blocking=True,
+            context=Context(user_id="no-such-user"),
+        )
+    assert len(published_topics(mqtt_mock)) == before
+
+
 # -- services.yaml and strings ---------------------------------------------------------
 
 
@@ -797,3 +816,12 @@ def test_every_exception_is_translated() -> None:
 def test_the_translation_scan_finds_each_kind(source: str, key: str) -> None:
     """The scan above cannot pass by seeing nothing."""
     assert raised_translation_keys(ast.parse(source)) == {key}
+
+
+def test_an_unloading_entry_maps_to_its_own_message() -> None:
+    """helpers.py is the one mapping place: the stopped error keeps its key."""
+    error = home_assistant_error(FlexApiStoppedError())
+    assert type(error) is HomeAssistantError
+    assert error.translation_domain == DOMAIN
+    assert error.translation_key == "entry_unloading"
+    assert load_strings()["exceptions"]["entry_unloading"]["message"]

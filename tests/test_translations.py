@@ -166,6 +166,31 @@ def test_icons_use_existing_translation_keys(
                     assert state in entity_strings[platform][key]["state"]
 
 
+def test_every_entity_has_an_icon(entity_strings: dict[str, dict[str, Any]]) -> None:
+    """An icon translation, or a device class that brings its own icon."""
+    icons = load("icons.json")["entity"]
+    with_device_class = {
+        (str(param.platform), param.translation_key)
+        for param in CATALOG.values()
+        if param.device_class
+    } | {
+        (platform, str(description.translation_key))
+        for platform, description in (
+            ("binary_sensor", binary_sensor.ONE_WIRE_CONNECTED),
+            ("sensor", sensor.GNSS_DATETIME),
+        )
+        if description.device_class
+    }
+    missing = [
+        f"{platform}.{key}"
+        for platform, keys in entity_strings.items()
+        for key in keys
+        if key not in icons.get(platform, {})
+        and (platform, key) not in with_device_class
+    ]
+    assert missing == []
+
+
 def _keys(node: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:
     """Every key of strings.json below ``path`` with its path."""
     found: list[tuple[tuple[str, ...], str]] = []

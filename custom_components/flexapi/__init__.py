@@ -108,4 +108,6 @@ async def async_unload_entry(hass: HomeAssistant, entry: FlexApiOrBimetriEntry) 
     """Unload one FlexAPI device (or a Bimetri application)."""
     if is_bimetri_entry(entry):
         return await bimetri.async_unload_entry(hass, entry)
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded := await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
+        await entry.runtime_data.async_save_heard()
+    return unloaded

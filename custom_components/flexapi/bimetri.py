@@ -460,7 +460,11 @@ class BimetriRuntime:
                 brand=self.brand,
             )
         except FlexApiValueError as err:  # pragma: no cover - validated config
-            raise BimetriCommandError(str(err)) from err
+            raise BimetriCommandError(
+                translation_domain=DOMAIN,
+                translation_key="invalid_request",
+                translation_placeholders={"error": str(err)},
+            ) from err
         self._commands[cid] = (key, next(self._seq))
         while len(self._commands) > MAX_COMMANDS:
             self._commands.popitem(last=False)

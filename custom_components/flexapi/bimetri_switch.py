@@ -16,6 +16,8 @@ from homeassistant.helpers.restore_state import RestoreEntity
 
 from .bimetri import BimetriConfigEntry, BimetriRuntime, OutputState, Resource
 
+#: 0: commands to several outputs go out at once; the platform confirms
+#: each through its own notification.
 PARALLEL_UPDATES = 0
 
 

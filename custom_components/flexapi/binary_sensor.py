@@ -24,6 +24,7 @@ from .protocol.catalog import Parameter, Platform, lookup
 from .protocol.store import ParameterStore
 from .runtime import FlexApiConfigEntry
 
+#: Read-only and pushed over MQTT: nothing to update, nothing to limit.
 PARALLEL_UPDATES = 0
 
 

@@ -37,6 +37,13 @@ SUBSCRIBE_SETTLE: Final = 1.5
 SUBSCRIBE_DONE_TIMEOUT: Final = 5.0
 #: Seconds between staleness checks.
 STALE_CHECK_SECONDS: Final = 5.0
+#: A configured gateway heard from by nothing for this long raises a repair issue.
+SILENT_ISSUE_SECONDS: Final = 24 * 3600.0
+#: Seconds between checks for a silent gateway.
+SILENT_CHECK_SECONDS: Final = 600.0
+#: Seconds after a message that the time it was heard is written to storage
+#: (at the latest; Home Assistant's final write at shutdown saves it too).
+HEARD_SAVE_DELAY: Final = 3600.0
 #: Times a request is retried after ``device_busy``, ``device_error`` or
 #: ``data_invalid`` (§2.1.2: "retry request"), each time with a new token.
 REQUEST_RETRIES: Final = 2

@@ -19,6 +19,7 @@ from homeassistant.helpers.restore_state import RestoreEntity
 from .entity import FlexApiEntity, FlexApiEntityDescription
 from .runtime import FlexApiConfigEntry, FlexApiRuntime
 
+#: Read-only and pushed over MQTT: nothing to update, nothing to limit.
 PARALLEL_UPDATES = 0
 
 ATTR_GPS_ACCURACY = "gps_accuracy"

@@ -12,6 +12,7 @@ from .entity import FlexApiEntity, FlexApiEntityDescription, utc_from_timestamp
 from .protocol.messages import FlexEvent
 from .runtime import FlexApiConfigEntry, FlexApiRuntime
 
+#: Read-only and pushed over MQTT: nothing to update, nothing to limit.
 PARALLEL_UPDATES = 0
 
 #: ``DI_CHG`` is the only type rev 1.0.9 defines; others are reported as-is.

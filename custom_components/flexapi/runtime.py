@@ -19,10 +19,11 @@ from typing import Any
 from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import UNDEFINED, UndefinedType
+from homeassistant.util import dt as dt_util
 
 from . import const
 from .client import FlexApiClient
@@ -32,7 +33,10 @@ from .const import (
     CONF_STALE_MULTIPLIER,
     DEFAULT_STALE_MULTIPLIER,
     DOMAIN,
+    HEARD_SAVE_DELAY,
     MANUFACTURERS,
+    SILENT_CHECK_SECONDS,
+    SILENT_ISSUE_SECONDS,
     STALE_CHECK_SECONDS,
 )
 from .control import DeviceControl, validate_app_values, validate_io_values
@@ -52,6 +56,12 @@ _LOGGER = logging.getLogger(__name__)
 
 type FlexApiConfigEntry = ConfigEntry[FlexApiRuntime]
 type Listener = Callable[[], None]
+
+
+def silent_issue_id(entry: ConfigEntry) -> str:
+    """The repair issue of a gateway silent for more than a day."""
+    return f"gateway_silent_{entry.entry_id}"
+
 
 STORAGE_VERSION = 1
 #: Pause before the start-up requests are tried again, doubling up to the max.
@@ -119,12 +129,22 @@ class FlexApiRuntime:
         #: topic group -> data groups its last timed upload carried
         #: (at most MAX_TOPIC_GROUPS topic groups).
         self._topic_groups: dict[str, frozenset[str]] = {}
+        #: Wall-clock time (epoch seconds) the gateway was last heard from;
+        #: stored, so a restart does not restart the count toward the
+        #: silent-gateway repair issue. A gateway never heard counts from
+        #: its entry's first start.
+        self.last_heard = time.time()
+        self._heard_save_pending = False
+        self._heard_closed = False
+        self._silent_issue = False
 
     # -- lifecycle ----------------------------------------------------------
 
     async def async_start(self) -> None:
         """Restore settings, subscribe and start the staleness timer."""
         if stored := await self._storage.async_load():
+            if isinstance(heard := stored.pop("last_heard", None), (int, float)):
+                self.last_heard = min(float(heard), self.last_heard)
             self._saved = copy.deepcopy(stored)
             for group, settings in stored.get("settings", {}).items():
                 self._apply_settings(
@@ -148,6 +168,17 @@ class FlexApiRuntime:
                 name=f"flexapi {self.client_id} staleness",
             )
         )
+        self._unsubscribe.append(
+            async_track_time_interval(
+                self.hass,
+                self._check_silent,
+                timedelta(seconds=SILENT_CHECK_SECONDS),
+                name=f"flexapi {self.client_id} silence",
+            )
+        )
+        # The first silence check comes one interval after the start: a gateway
+        # that reports is heard by then, and raises no issue at each restart.
+        self._schedule_heard_save()
         self._schedule_initial_requests()
 
     @callback
@@ -158,6 +189,8 @@ class FlexApiRuntime:
         :class:`FlexApiStoppedError` and nothing more is published.
         """
         self._stopped = True
+        # Unloaded (disabled, reloaded, removed): its silence is no problem now.
+        ir.async_delete_issue(self.hass, DOMAIN, silent_issue_id(self.entry))
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
@@ -264,6 +297,7 @@ class FlexApiRuntime:
     @callback
     def handle_repeat(self, group: str) -> None:
         """A timed upload identical to the previous one: only timing counts."""
+        self._heard()
         now = time.monotonic()
         self.freshness.observe(group, now)
         if groups := self._topic_groups.get(group):
@@ -305,6 +339,7 @@ class FlexApiRuntime:
         ``fresh`` is False for data that proves nothing about upload timing
         (event snapshots).
         """
+        self._heard()
         result = self.store.ingest(group, data)
         groups = result.groups
         if result.invalid:
@@ -332,6 +367,7 @@ class FlexApiRuntime:
 
     @callback
     def _handle_event(self, event: msgs.FlexEvent) -> None:
+        self._heard()
         if event.starts_at is not None and event in self.events:
             # A QoS 1 redelivery: same type, status, times and values.
             _LOGGER.debug("%s: dropping duplicate %s event", self.client_id, event.type)
@@ -343,6 +379,61 @@ class FlexApiRuntime:
         for listener in tuple(self._event_listeners):
             listener(event)
 
+    # -- silence ---------------------------------------------------------------
+
+    def _heard(self) -> None:
+        """The gateway sent something (hot path: an assignment and two tests)."""
+        self.last_heard = time.time()
+        if not self._heard_save_pending:
+            self._schedule_heard_save()
+        if self._silent_issue:
+            self._check_silent()
+
+    def _schedule_heard_save(self) -> None:
+        """Write the time last heard within the hour (or at shutdown)."""
+        if self._heard_closed:
+            return
+        self._heard_save_pending = True
+        self._storage.async_delay_save(self._storage_data, HEARD_SAVE_DELAY)
+
+    def _storage_data(self) -> dict[str, Any]:
+        """What the store holds: the settings and the time last heard."""
+        self._heard_save_pending = False
+        return {**(self._saved or self._settings_data()), "last_heard": self.last_heard}
+
+    async def async_save_heard(self) -> None:
+        """Write the time last heard now (unloading); nothing is scheduled after."""
+        self._heard_closed = True
+        await self._storage.async_save(self._storage_data())
+
+    @callback
+    def _check_silent(self, _now: Any = None) -> None:
+        """Raise the repair issue after a day of silence; clear it once heard."""
+        silent = time.time() - self.last_heard > SILENT_ISSUE_SECONDS
+        if silent == self._silent_issue:
+            return
+        self._silent_issue = silent
+        issue_id = silent_issue_id(self.entry)
+        if not silent:
+            _LOGGER.info("%s: heard from again", self.client_id)
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        _LOGGER.info("%s: nothing heard for more than a day", self.client_id)
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="gateway_silent",
+            translation_placeholders={
+                "name": self.entry.title,
+                "last_heard": dt_util.utc_from_timestamp(self.last_heard)
+                .replace(microsecond=0)
+                .isoformat(),
+            },
+        )
+
     # -- availability --------------------------------------------------------
 
     def is_available(self, group: str) -> bool:
@@ -351,12 +442,13 @@ class FlexApiRuntime:
 
     @callback
     def _handle_mqtt_status(self, connected: bool) -> None:
-        if not connected:
-            _LOGGER.info("%s: MQTT disconnected; entities unavailable", self.client_id)
         if connected == self.mqtt_connected:
             return
         self.mqtt_connected = connected
-        if connected:
+        if not connected:
+            _LOGGER.info("%s: MQTT disconnected; entities unavailable", self.client_id)
+        else:
+            _LOGGER.info("%s: MQTT connected again", self.client_id)
             self._schedule_initial_requests()
             self._schedule_reconnect_refresh()
         for listener in tuple(self._all_listeners):
@@ -698,7 +790,14 @@ class FlexApiRuntime:
         Nothing is written when nothing changed, e.g. the group/get of every
         start-up.
         """
-        data = {
+        data = self._settings_data()
+        if data != self._saved:
+            self._saved = copy.deepcopy(data)
+            await self._storage.async_save(self._storage_data())
+
+    def _settings_data(self) -> dict[str, Any]:
+        """The settings and custom groups to keep across restarts."""
+        return {
             "settings": self._settings,
             "custom_groups": {
                 name: {
@@ -708,9 +807,6 @@ class FlexApiRuntime:
                 for name, g in self.custom_groups.items()
             },
         }
-        if data != self._saved:
-            self._saved = copy.deepcopy(data)
-            await self._storage.async_save(data)
 
     @staticmethod
     async def async_remove_storage(hass: HomeAssistant, entry: ConfigEntry) -> None:

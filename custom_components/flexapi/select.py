@@ -28,6 +28,8 @@ from .protocol.catalog import Parameter, Platform, lookup
 from .protocol.store import ParameterStore
 from .runtime import FlexApiConfigEntry, FlexApiRuntime
 
+#: 0, not 1: Wi-Fi mode changes queue and merge in the app control lane,
+#: which keeps the device's spacing; HA must not serialise them first.
 PARALLEL_UPDATES = 0
 
 

@@ -33,6 +33,7 @@ from .protocol.store import ParameterStore
 from .runtime import FlexApiConfigEntry, FlexApiRuntime
 
 _LOGGER = logging.getLogger(__name__)
+#: Read-only and pushed over MQTT: nothing to update, nothing to limit.
 PARALLEL_UPDATES = 0
 ONE_WIRE_TEMPERATURE = re.compile(r"^1-wire\.temp\d+_data$")
 MAX_STATE_LENGTH = 255

@@ -32,6 +32,8 @@ from .protocol.catalog import Parameter, Platform, lookup
 from .protocol.store import ParameterStore
 from .runtime import FlexApiRuntime
 
+#: 0, not 1: a second switch change must reach the io queue while the first
+#: waits its 5 s slot, so that both merge into one request (§2.3).
 PARALLEL_UPDATES = 0
 ATTR_PENDING = "pending"
 
