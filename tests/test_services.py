@@ -33,6 +33,7 @@ from custom_components.flexapi.protocol.errors import ErrorCode, FlexApiStoppedE
 
 from .conftest import FlexApiDevice
 from .helpers import REQUEST_SPACING, payloads, published_topics, respond, start
+from .protocol.spec_examples import CUSTOM_GROUPS
 
 pytestmark = pytest.mark.usefixtures("collect_started_tasks", "no_initial_requests")
 
@@ -41,33 +42,7 @@ INTEGRATION = Path(__file__).resolve().parent.parent / "custom_components" / DOM
 TOKEN = "3bzJQ200UkLS6061Mhw3muUv73ycUT7J"
 
 #: §4.1.1 / §4.1.2: two custom groups with aliases (digit-zero DO keys).
-SPEC_GROUPS = [
-    {
-        "group_name": "group1",
-        "interval": 60,
-        "interest": {
-            "gnss.latitude": "lat",
-            "gnss.longitude": "lon",
-            "gnss.altitude": "alt",
-            "obd.speed": "speed",
-            "obd.odo": "odo",
-            "userdata.custom_key": "custom_key",
-        },
-    },
-    {
-        "group_name": "group2",
-        "interval": 30,
-        "interest": {
-            "io.DI1": "DI1",
-            "io.DI2": "DI2",
-            "io.DI3": "DI3",
-            "io.DI4": "DI4",
-            "io.D01": "D01",
-            "io.D02": "D02",
-            "io.D03": "D03",
-        },
-    },
-]
+SPEC_GROUPS = CUSTOM_GROUPS
 
 
 async def settle(hass: HomeAssistant) -> None:
