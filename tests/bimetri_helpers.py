@@ -106,10 +106,12 @@ def make_bimetri_entry(
     jwt: str | None = None,
     subentries: list[dict[str, Any]] | None = None,
     options: dict[str, Any] | None = None,
+    entry_id: str | None = None,
 ) -> MockConfigEntry:
     """A Bimetri application entry (not yet added to hass)."""
     return MockConfigEntry(
         domain=DOMAIN,
+        entry_id=entry_id,
         unique_id=APP_ID,
         title=f"Bimetri {APP_ID}",
         data=entry_data(jwt),

@@ -148,7 +148,10 @@ async def bimetri_entry(
     hass: HomeAssistant, mqtt_mock: MqttMockHAClient, fixed_clock: None
 ) -> Any:
     """A loaded Bimetri application whose resource 101 output 4 was switched."""
-    entry = make_bimetri_entry(jwt=make_jwt(JWT_EXP))
+    # A fixed entry_id: device and unique ids are built from it.
+    entry = make_bimetri_entry(
+        jwt=make_jwt(JWT_EXP), entry_id="01JBIMETRIAPP000000000000001"
+    )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
