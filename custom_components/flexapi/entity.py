@@ -15,7 +15,7 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
-from .protocol.catalog import Parameter
+from .protocol.catalog import Parameter, Platform, lookup
 from .protocol.store import ParameterStore
 from .runtime import FlexApiConfigEntry, FlexApiRuntime
 
@@ -103,6 +103,16 @@ class FlexApiEntity(Entity):
     @callback
     def _handle_update(self) -> None:
         self.async_write_ha_state()
+
+
+def describe_catalog_key[E: FlexApiEntity](
+    key: str, platform: Platform, build: Callable[[Parameter], E]
+) -> list[E]:
+    """The entity a reported catalog key of ``platform`` brings, if any."""
+    param = lookup(key)
+    if param is None or param.platform is not platform:
+        return []
+    return [build(param)]
 
 
 @callback

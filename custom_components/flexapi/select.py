@@ -8,7 +8,7 @@ the selects are unavailable and the reads come less often.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,10 +21,11 @@ from .entity import (
     FlexApiEntity,
     FlexApiEntityDescription,
     async_setup_dynamic_entities,
+    describe_catalog_key,
     description_kwargs,
 )
 from .helpers import async_call
-from .protocol.catalog import Parameter, Platform, lookup
+from .protocol.catalog import Parameter, Platform
 from .protocol.store import ParameterStore
 from .runtime import FlexApiConfigEntry, FlexApiRuntime
 
@@ -81,13 +82,6 @@ class FlexApiSelect(FlexApiEntity, SelectEntity):
         await async_call(description.select_fn(self.runtime, option), description.keys)
 
 
-def _describe(runtime: FlexApiRuntime, key: str) -> Iterable[FlexApiSelect]:
-    param = lookup(key)
-    if param is None or param.platform is not Platform.SELECT:
-        return []
-    return [FlexApiSelect(runtime, describe_parameter(param))]
-
-
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: FlexApiConfigEntry,
@@ -98,6 +92,12 @@ async def async_setup_entry(
     if not isinstance(runtime, FlexApiRuntime):
         return
     async_setup_dynamic_entities(
-        entry, async_add_entities, lambda key: _describe(runtime, key)
+        entry,
+        async_add_entities,
+        lambda key: describe_catalog_key(
+            key,
+            Platform.SELECT,
+            lambda param: FlexApiSelect(runtime, describe_parameter(param)),
+        ),
     )
     runtime.control.async_start_app_poll()

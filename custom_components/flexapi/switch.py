@@ -11,7 +11,7 @@ in ``bimetri_switch.py``.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,10 +25,11 @@ from .entity import (
     FlexApiEntity,
     FlexApiEntityDescription,
     async_setup_dynamic_entities,
+    describe_catalog_key,
     description_kwargs,
 )
 from .helpers import async_call
-from .protocol.catalog import Parameter, Platform, lookup
+from .protocol.catalog import Parameter, Platform
 from .protocol.store import ParameterStore
 from .runtime import FlexApiRuntime
 
@@ -90,13 +91,6 @@ class FlexApiSwitch(FlexApiEntity, SwitchEntity):
         await async_call(description.set_fn(self.runtime, on), description.keys)
 
 
-def _describe(runtime: FlexApiRuntime, key: str) -> Iterable[FlexApiSwitch]:
-    param = lookup(key)
-    if param is None or param.platform is not Platform.SWITCH:
-        return []
-    return [FlexApiSwitch(runtime, describe_parameter(param))]
-
-
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: FlexApiOrBimetriEntry,
@@ -111,5 +105,11 @@ async def async_setup_entry(
         return
     runtime = entry.runtime_data
     async_setup_dynamic_entities(
-        entry, async_add_entities, lambda key: _describe(runtime, key)
+        entry,
+        async_add_entities,
+        lambda key: describe_catalog_key(
+            key,
+            Platform.SWITCH,
+            lambda param: FlexApiSwitch(runtime, describe_parameter(param)),
+        ),
     )
