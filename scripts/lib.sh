@@ -126,5 +126,11 @@ browser_walk() {
     return 0
   fi
   echo "== browser walk (scripts/screenshots)"
-  scripts/screenshots --out .browser/images
+  # The Bimetri step has failed once in about five runs (its confirmation
+  # not seen within 30 s, cause not yet found): a failed walk runs once more,
+  # and says so.
+  scripts/screenshots --out .browser/images || {
+    echo "== browser walk failed; running it once more"
+    scripts/screenshots --out .browser/images
+  }
 }
