@@ -35,9 +35,11 @@ import os
 from pathlib import Path
 import shutil
 import signal
+from statistics import median
 import subprocess
 import sys
 import time
+from typing import Any
 
 from ingest import SUMMARY, summary_values, yaml_sensors
 from realhass import HassProcess, Wire, cpu_seconds, idle_rate
@@ -51,7 +53,9 @@ TARGETS = {
     "YAML": "yaml/summary/info",
     "floor: receive": "floor/receive",
     "floor: receive + decode": "floor/decode",
+    "floor: + its writes": "floor/write",
 }
+WRITES_FLOOR = "floor: + its writes"
 TS_KEYS = [key for key in SUMMARY if key.endswith(".ts")]
 CHANGING, REPEAT = "changing", "repeat"
 
@@ -77,6 +81,13 @@ class Run:
         self.messages = 0
         self.writes = 0
 
+    def add(self, other: Run) -> None:
+        """Pool another window's figures into this one."""
+        self.cpu += other.cpu
+        self.wall += other.wall
+        self.messages += other.messages
+        self.writes += other.writes
+
     def us_per_msg(self, idle: float) -> float:
         """CPU per message with the idle CPU of the same wall time removed."""
         return 1e6 * (self.cpu - idle * self.wall) / max(self.messages, 1)
@@ -87,6 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=3000, help="per round")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--block", type=int, default=500, help="messages per interleaved block"
+    )
     parser.add_argument("--rate", type=float, default=200.0, help="messages/s")
     parser.add_argument("--idle", type=float, default=20.0, help="seconds")
     parser.add_argument("--settle", type=float, default=15.0, help="seconds")
@@ -101,6 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     sensors = [s for s in yaml_sensors() if s["state_topic"] == TARGETS["YAML"]]
     results: dict[tuple[str, str], Run] = defaultdict(Run)
+    blocks: dict[str, list[dict[str, tuple[float, float]]]] = defaultdict(list)
+    costs: list[dict[str, float]] = []
+    breakdowns: dict[str, dict[str, Any]] = {}
     with Mosquitto() as broker:
         gateway = Simulator(
             SimulatorConfig(
@@ -126,22 +143,60 @@ def main(argv: Sequence[str] | None = None) -> int:
             time.sleep(args.settle)
             idle = idle_rate(hass.pid, args.idle)
             print(f"idle hass: {100 * idle:.2f} % of a core", flush=True)
+            # How many writes a message of each stream costs the integration:
+            # the in-stream floor writes as many probe sensors per message.
+            calibration: dict[str, dict[str, int]] = {}
+            for kind in (CHANGING, REPEAT):
+                payloads = stream(kind, step, 20)
+                step += 20
+                wire.ask("breakdown", start=True)
+                wire.stream(((TARGETS["integration"], p) for p in payloads), 100)
+                time.sleep(1.0)
+                counted = wire.ask("breakdown", start=False)["breakdown"]
+                trackers = counted["by_domain"].get("device_tracker", (0, 0))[1]
+                calibration[kind] = {
+                    "n": round(counted["write_calls"] / 20),
+                    "zones": round(trackers / 20),
+                }
+            print(f"state writes per message: {calibration}", flush=True)
+            targets = list(TARGETS.items())
             for _round in range(args.rounds):
                 for kind in (CHANGING, REPEAT):
-                    payloads = stream(kind, step, args.messages)
-                    step += args.messages
-                    for target, topic in TARGETS.items():
-                        before = wire.ask("stats")["writes"]
-                        cpu0, wall0 = cpu_seconds(hass.pid), time.monotonic()
-                        sent, _ = wire.stream(((topic, p) for p in payloads), args.rate)
-                        time.sleep(1.0)  # hass finishes what is queued
-                        run = results[(target, kind)]
-                        run.cpu += cpu_seconds(hass.pid) - cpu0
-                        run.wall += time.monotonic() - wall0
-                        run.messages += sent
-                        # Minus the stats request's own write-free round trip.
-                        run.writes += wire.ask("stats")["writes"] - before
-            costs = wire.ask("write_cost", n=5000)["seconds"]
+                    wire.ask("writes_per_message", **calibration[kind])
+                    for block in range(max(args.messages // args.block, 1)):
+                        payloads = stream(kind, step, args.block)
+                        step += args.block
+                        # Interleaved in blocks, in a rotating order, so that a
+                        # busy neighbour slows every target alike.
+                        shift = block % len(targets)
+                        figures: dict[str, tuple[float, float]] = {}
+                        for target, topic in targets[shift:] + targets[:shift]:
+                            before = wire.ask("stats")["writes"]
+                            cpu0, wall0 = cpu_seconds(hass.pid), time.monotonic()
+                            sent, _ = wire.stream(
+                                ((topic, p) for p in payloads), args.rate
+                            )
+                            time.sleep(1.0)  # hass finishes what is queued
+                            part = Run()
+                            part.cpu = cpu_seconds(hass.pid) - cpu0
+                            part.wall = time.monotonic() - wall0
+                            part.messages = sent
+                            # Minus the stats request's own write-free round trip.
+                            part.writes = wire.ask("stats")["writes"] - before
+                            results[(target, kind)].add(part)
+                            figures[target] = (
+                                part.us_per_msg(idle),
+                                part.writes / max(sent, 1),
+                            )
+                        blocks[kind].append(figures)
+                costs.append(wire.ask("write_cost", n=5000)["seconds"])
+            for kind in (CHANGING, REPEAT):
+                payloads = stream(kind, step, args.block)
+                step += args.block
+                wire.ask("breakdown", start=True)
+                wire.stream(((TARGETS["integration"], p) for p in payloads), args.rate)
+                time.sleep(1.0)
+                breakdowns[kind] = wire.ask("breakdown", start=False)["breakdown"]
             if args.profile is not None:
                 for kind in (CHANGING, REPEAT):
                     payloads = stream(kind, step, args.messages)
@@ -152,8 +207,32 @@ def main(argv: Sequence[str] | None = None) -> int:
             wire.stop()
             hass.stop()
             gateway.stop()
-    report(results, idle, costs, errors)
+    report(results, blocks, idle, costs, errors)
+    print_breakdown(breakdowns)
     return 0
+
+
+def print_breakdown(breakdowns: dict[str, dict[str, Any]]) -> None:
+    """Where the integration's handling of one message goes (thread CPU)."""
+    print("\nthe integration's handler, timed inside hass (thread CPU, µs/msg):")
+    for kind, figures in breakdowns.items():
+        messages = max(figures["messages"], 1)
+        handler = 1e6 * figures["handler"] / messages
+        writes = 1e6 * figures["writes"] / messages
+        calls = figures["write_calls"] / messages
+        per_write = writes / calls if calls else 0.0
+        clocks = 1e6 * figures["clock_overhead"] * calls
+        print(
+            f"  {kind}: {handler:.0f} in the handler = {writes:.0f} in"
+            f" {calls:.1f} state writes ({per_write:.1f} each) + {clocks:.0f}"
+            f" of the probe's clocks + {handler - writes - clocks:.0f} of the"
+            " integration's own code"
+        )
+        for domain, (seconds, calls) in sorted(figures["by_domain"].items()):
+            print(
+                f"    {domain}: {calls / messages:.1f} writes/msg,"
+                f" {1e6 * seconds / max(calls, 1):.1f} µs each"
+            )
 
 
 #: Frames (function name, file part) that place a sample, outermost wins.
@@ -243,17 +322,27 @@ def summarise(path: Path, kind: str) -> None:
 
 def report(
     results: dict[tuple[str, str], Run],
+    blocks: dict[str, list[dict[str, tuple[float, float]]]],
     idle: float,
-    costs: dict[str, float],
+    costs: list[dict[str, float]],
     errors: list[str],
 ) -> None:
-    """The table of the issue, with the floor computed from its parts."""
-    write_cost = costs["entity"]
+    """The table of the issue, with the floor computed from its parts.
+
+    The pooled figures sum every block; the ratios are also given as the
+    median over the interleaved blocks, each block's integration against the
+    floor measured next to it, which a busy machine disturbs much less.
+    """
+    bare = median(cost["entity"] for cost in costs)
+    registered = median(cost["registered"] for cost in costs)
+    write_costs = {"bare": bare, "registered": registered or bare}
     print()
     print(
-        f"one state write (measured in the process): {1e6 * write_cost:.1f} µs"
-        f" for a sensor entity, {1e6 * costs['state_machine']:.1f} µs in the"
-        " state machine alone"
+        f"one state write (measured in the process, median of {len(costs)}):"
+        f" {1e6 * bare:.1f} µs for a bare sensor entity outside any platform,"
+        f" {1e6 * registered:.1f} µs for a registered, translated, typed"
+        f" sensor, {1e6 * median(c['state_machine'] for c in costs):.1f} µs in"
+        " the state machine alone"
     )
     header = f"{'':<26}{'changing µs':>12}{'writes':>8}{'repeat µs':>12}{'writes':>8}"
     print(header)
@@ -268,23 +357,44 @@ def report(
             figures[(target, kind)] = (per_msg, writes)
             row += f"{per_msg:>12.0f}{writes:>8.1f}"
         print(row)
-    decode = {
-        kind: figures[("floor: receive + decode", kind)][0]
-        for kind in (CHANGING, REPEAT)
-    }
-    ours = {kind: figures[("integration", kind)] for kind in (CHANGING, REPEAT)}
-    yaml = {kind: figures[("YAML", kind)][0] for kind in (CHANGING, REPEAT)}
     print()
     for kind in (CHANGING, REPEAT):
-        per_msg, writes = ours[kind]
-        floor = decode[kind] + writes * 1e6 * write_cost
-        verdict = "met" if per_msg <= 1.2 * floor else "NOT met"
+        per_msg, writes = figures[("integration", kind)]
+        decode = figures[("floor: receive + decode", kind)][0]
+        yaml = figures[("YAML", kind)][0]
+        print(f"{kind}: YAML {yaml / per_msg:.2f}× the integration (pooled)")
+        in_stream = figures[(WRITES_FLOOR, kind)]
+        ratios = [
+            block["integration"][0] / block[WRITES_FLOOR][0] for block in blocks[kind]
+        ]
         print(
-            f"{kind}: floor = decode {decode[kind]:.0f} + {writes:.1f} writes ×"
-            f" {1e6 * write_cost:.1f} µs = {floor:.0f} µs; integration"
-            f" {per_msg / floor:.2f}× the floor (goal ≤ 1.2×: {verdict}),"
-            f" YAML {yaml[kind] / per_msg:.2f}× the integration"
+            f"  floor measured in the stream (receive + decode +"
+            f" {in_stream[1]:.1f} registered sensor writes, the tracker's zone"
+            f" lookup) = {in_stream[0]:.0f} µs;"
+            f" integration {per_msg / in_stream[0]:.2f}× pooled,"
+            f" {median(ratios):.2f}× median of {len(ratios)} blocks"
+            f" ({min(ratios):.2f}–{max(ratios):.2f}); goal ≤ 1.2×:"
+            f" {'met' if median(ratios) <= 1.2 else 'NOT met'}"
         )
+        for name, cost in write_costs.items():
+            floor = decode + writes * 1e6 * cost
+            ratios = [
+                block["integration"][0]
+                / (
+                    block["floor: receive + decode"][0]
+                    + block["integration"][1] * 1e6 * cost
+                )
+                for block in blocks[kind]
+            ]
+            typical = median(ratios)
+            verdict = "met" if typical <= 1.2 else "NOT met"
+            print(
+                f"  floor computed ({name} writes priced in a loop) = decode"
+                f" {decode:.0f} + {writes:.1f} writes × {1e6 * cost:.1f} µs ="
+                f" {floor:.0f} µs; integration {per_msg / floor:.2f}× pooled,"
+                f" {typical:.2f}× median ({min(ratios):.2f}–{max(ratios):.2f});"
+                f" goal ≤ 1.2×: {verdict}"
+            )
     print(f"errors logged by the integration: {len(errors)}")
     for line in errors[:5]:
         print("  " + line[:200])
