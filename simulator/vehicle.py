@@ -25,6 +25,9 @@ TANK_LITRES: Final = 55.0
 WHEELBASE_M: Final = 2.7
 STEERING_RATIO: Final = 15.0
 PARKING_BRAKE_AFTER_S: Final = 20.0
+PARK_MIN_S: Final = 90.0
+PARK_MAX_S: Final = 300.0
+"""A random park (engine off) lasts between these (seconds)."""
 # Speed (km/h) per 1000 rpm of each gear, highest gear first.
 _GEAR_KMH_PER_KRPM: Final = (42.0, 35.0, 28.0, 21.0, 14.0, 8.0)
 _SHIFT_UP_RPM: Final = 1300.0
@@ -353,9 +356,24 @@ class Vehicle:
         self._turn(dt)
         self._engine(dt)
 
+    def plan_stop(self, segment: int) -> tuple[bool, bool]:
+        """Decide, on entering ``segment``, whether to stop and park at its end.
+
+        Returns (stop, park). The default plan is random: a stop at about one
+        waypoint in three, and one stop in eight of those is a park.
+        """
+        del segment
+        stop = self._rng.random() < 0.3
+        return stop, stop and self._rng.random() < 0.12
+
+    def stop_duration_s(self, *, park: bool) -> float:
+        """How long the stop that has just begun lasts (random by default)."""
+        if park:
+            return self._rng.uniform(PARK_MIN_S, PARK_MAX_S)
+        return self._rng.uniform(5.0, 45.0)
+
     def _plan_next_stop(self) -> None:
-        self.stop_at_next = self._rng.random() < 0.3
-        self.park_at_next = self.stop_at_next and self._rng.random() < 0.12
+        self.stop_at_next, self.park_at_next = self.plan_stop(self.segment)
 
     def _wait(self, dt: float, now: float) -> None:
         self.speed_mps = 0.0
@@ -420,12 +438,12 @@ class Vehicle:
         if self.park_at_next:
             self.mode = Mode.PARKED
             self.engine_on = False
-            self.stop_remaining_s = self._rng.uniform(90.0, 300.0)
+            self.stop_remaining_s = self.stop_duration_s(park=True)
             if self.fuel_pct < 20.0:
                 self.fuel_pct = self._rng.uniform(92.0, 100.0)
         else:
             self.mode = Mode.STOPPED
-            self.stop_remaining_s = self._rng.uniform(5.0, 45.0)
+            self.stop_remaining_s = self.stop_duration_s(park=False)
         self._plan_next_stop()
 
     def _turn(self, dt: float) -> None:
