@@ -25,9 +25,12 @@ TANK_LITRES: Final = 55.0
 WHEELBASE_M: Final = 2.7
 STEERING_RATIO: Final = 15.0
 PARKING_BRAKE_AFTER_S: Final = 20.0
-PARK_MIN_S: Final = 90.0
-PARK_MAX_S: Final = 300.0
-"""A random park (engine off) lasts between these (seconds)."""
+PARK_MIN_S: Final = 150.0
+PARK_MAX_S: Final = 420.0
+"""A random park (engine off) lasts between these (seconds): always longer
+than a trip's default end delay (2 min), so each park ends the trip."""
+PARK_SHARE: Final = 0.3
+"""Share of the stops that are parks (about one every 25 minutes of driving)."""
 # Speed (km/h) per 1000 rpm of each gear, highest gear first.
 _GEAR_KMH_PER_KRPM: Final = (42.0, 35.0, 28.0, 21.0, 14.0, 8.0)
 _SHIFT_UP_RPM: Final = 1300.0
@@ -360,11 +363,11 @@ class Vehicle:
         """Decide, on entering ``segment``, whether to stop and park at its end.
 
         Returns (stop, park). The default plan is random: a stop at about one
-        waypoint in three, and one stop in eight of those is a park.
+        waypoint in three, and three stops in ten of those are parks.
         """
         del segment
         stop = self._rng.random() < 0.3
-        return stop, stop and self._rng.random() < 0.12
+        return stop, stop and self._rng.random() < PARK_SHARE
 
     def stop_duration_s(self, *, park: bool) -> float:
         """How long the stop that has just begun lasts (random by default)."""
