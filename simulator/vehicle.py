@@ -30,7 +30,9 @@ PARK_MAX_S: Final = 420.0
 """A random park (engine off) lasts between these (seconds): always longer
 than a trip's default end delay (2 min), so each park ends the trip."""
 PARK_SHARE: Final = 0.3
-"""Share of the stops that are parks (about one every 25 minutes of driving)."""
+"""Share of the stops that are parks."""
+MAX_TRIP_KM: Final = 12.0
+"""After this far since the engine started, it parks at the next waypoint."""
 # Speed (km/h) per 1000 rpm of each gear, highest gear first.
 _GEAR_KMH_PER_KRPM: Final = (42.0, 35.0, 28.0, 21.0, 14.0, 8.0)
 _SHIFT_UP_RPM: Final = 1300.0
@@ -218,6 +220,7 @@ class Vehicle:
         self.cruise_factor = rng.uniform(0.85, 1.02)
         self.stop_at_next = False
         self.park_at_next = False
+        self.trip_km = 0.0
         self._plan_next_stop()
         self.engine_on = True
         self.engine_started_at = now
@@ -363,11 +366,15 @@ class Vehicle:
         """Decide, on entering ``segment``, whether to stop and park at its end.
 
         Returns (stop, park). The default plan is random: a stop at about one
-        waypoint in three, and three stops in ten of those are parks.
+        waypoint in three, and three stops in ten of those are parks; after
+        ``MAX_TRIP_KM`` since the engine started, the next waypoint is a park.
         """
         del segment
         stop = self._rng.random() < 0.3
-        return stop, stop and self._rng.random() < PARK_SHARE
+        park = stop and self._rng.random() < PARK_SHARE
+        if self.trip_km >= MAX_TRIP_KM:
+            return True, True
+        return stop, park
 
     def stop_duration_s(self, *, park: bool) -> float:
         """How long the stop that has just begun lasts (random by default)."""
