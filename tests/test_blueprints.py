@@ -790,11 +790,17 @@ async def test_trip_summary_no_repeat_on_restart_and_minimum(
     make_automation: AutomationFactory,
     notify_calls: list[ServiceCall],
 ) -> None:
-    """The restored last trip is no new one; a short trip can be left out."""
+    """The restored last trip is no new one; a short trip can be left out.
+
+    (From *unknown*, before the entity's first event, a trip is a new one.)
+    """
     await make_automation(
         "trip_summary", trip_entity=TRIP, min_distance_km=1, notify=NOTIFY
     )
-    await trip_event(hass, gateway, "trip_ended", TRIP_ENDED)  # the entity appears
+    # The entity appears with its restored last trip (a restart or reload).
+    hass.states.async_remove(TRIP)
+    await trip_event(hass, gateway, "trip_ended", TRIP_ENDED)
+    # The gateway's MQTT went away and came back: its last trip again.
     hass.states.async_set(TRIP, STATE_UNAVAILABLE)
     await trip_event(hass, gateway, "trip_ended", TRIP_ENDED)  # restored
     assert notify_calls == []
@@ -802,6 +808,10 @@ async def test_trip_summary_no_repeat_on_restart_and_minimum(
     assert notify_calls == []
     await trip_event(hass, gateway, "trip_ended", {**TRIP_ENDED, "distance_km": 1.0})
     assert [title for title, _ in sent(notify_calls)] == ["VG1: trip of 1.0 km"]
+    hass.states.async_remove(TRIP)
+    hass.states.async_set(TRIP, "unknown", {"event_type": None})
+    await trip_event(hass, gateway, "trip_ended", TRIP_ENDED)
+    assert len(notify_calls) == 2
 
 
 async def test_trip_summary_default_notification(
