@@ -118,6 +118,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="QoS of publications (default 1)",
     )
     parser.add_argument(
+        "--no-obd",
+        action="store_true",
+        help="no OBD adapter: no obd data (in obd/info, summary, refresh)",
+    )
+    parser.add_argument(
+        "--no-ignition",
+        action="store_true",
+        help="no ignition wiring: io.igt_status is never reported",
+    )
+    parser.add_argument(
         "--no-rate-limit",
         action="store_true",
         help="do not enforce the §2.3 request intervals",
@@ -133,6 +143,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
+    """The simulator configuration the parsed arguments describe.
+
+    Raises ValueError for settings no device could run with.
+    """
+    host, port = args.broker
+    return SimulatorConfig(
+        host=host,
+        port=port,
+        client_id=args.client_id,
+        prefix=args.prefix,
+        count=args.count,
+        digit_zero_do=args.digit_zero_do,
+        include_invalid=args.include_invalid,
+        seed=args.seed,
+        time_scale=args.time_scale,
+        username=args.username,
+        password=args.password,
+        qos=args.qos,
+        rate_limit=not args.no_rate_limit,
+        obd=not args.no_obd,
+        ignition=not args.no_ignition,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the simulator until Ctrl-C or SIGTERM; return the exit status."""
     parser = build_parser()
@@ -140,25 +175,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    host, port = args.broker
     try:
-        config = SimulatorConfig(
-            host=host,
-            port=port,
-            client_id=args.client_id,
-            prefix=args.prefix,
-            count=args.count,
-            digit_zero_do=args.digit_zero_do,
-            include_invalid=args.include_invalid,
-            seed=args.seed,
-            time_scale=args.time_scale,
-            username=args.username,
-            password=args.password,
-            qos=args.qos,
-            rate_limit=not args.no_rate_limit,
-        )
+        config = config_from_args(args)
     except ValueError as err:
         parser.error(str(err))
+    host, port = config.host, config.port
     stop = threading.Event()
 
     def _request_stop(signum: int, frame: FrameType | None) -> None:

@@ -20,6 +20,7 @@ from .catalog import (
     CELLULAR,
     GROUP,
     IO,
+    OBD,
     ONEWIRE,
     REFRESH_GROUPS,
     REFRESH_OMITS_TS,
@@ -121,9 +122,16 @@ class Device:
         seed: int | None = None,
         time_scale: float = 1.0,
         rate_limit: bool = True,
+        obd: bool = True,
+        ignition: bool = True,
         now: float | None = None,
     ) -> None:
-        """Create a device; ``seed`` makes it deterministic, ``now`` sets its clock."""
+        """Create a device; ``seed`` makes it deterministic, ``now`` sets its clock.
+
+        ``obd=False`` is a gateway without an OBD adapter (the obd group has no
+        data, the summary no obd keys); ``ignition=False`` one without ignition
+        wiring (no ``io.igt_status``).
+        """
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
         self.client_id = validate_client_id(client_id)
@@ -138,7 +146,9 @@ class Device:
             if seed is not None
             else random.Random()
         )
-        self.state = DeviceState.create(client_id, rng, start)
+        self.state = DeviceState.create(
+            client_id, rng, start, obd=obd, ignition=ignition
+        )
         self.groups: dict[str, GroupSettings] = {
             group: GroupSettings(
                 CELLULAR_DEFAULT_INTERVAL_S if group == CELLULAR else DEFAULT_INTERVAL_S
@@ -273,6 +283,8 @@ class Device:
         if action == "set":
             return ok_response(token, self._set(group, body, now))
         if action == "refresh":
+            if group == OBD and not self.state.obd:
+                raise RequestError(ErrorCode.DATA_EMPTY, "no OBD adapter")
             if group == ONEWIRE:
                 return self._group_data(group, now, refresh=True)  # bare (§3.3.10)
             if group in REFRESH_GROUPS or group in self.custom_groups:

@@ -42,6 +42,10 @@ class SimulatorConfig:
     password: str | None = None
     qos: int = 1
     rate_limit: bool = True
+    #: False: no OBD adapter (no obd data).
+    obd: bool = True
+    #: False: no ignition wiring (no ``io.igt_status``).
+    ignition: bool = True
     keepalive: int = 60
     #: Longest pause between reconnection attempts (paho doubles from 1 s).
     max_reconnect_delay: int = 30
@@ -82,6 +86,8 @@ class Simulator:
                 seed=config.seed,
                 time_scale=config.time_scale,
                 rate_limit=config.rate_limit,
+                obd=config.obd,
+                ignition=config.ignition,
                 now=now,
             )
             for client_id in config.device_ids()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import hashlib
+import math
 import random
 from typing import Final
 
@@ -11,16 +12,35 @@ from .catalog import AI_COUNT, DI_COUNT, DO_COUNT
 from .noise import chance, clamp, drift
 
 GNSS_CONSTELLATION: Final = "GPS+Glonass"
+HACC_PER_HDOP_M: Final = 0.9
+"""Horizontal accuracy per unit of HDOP (a good receiver under open sky)."""
+HACC_MIN_M: Final = 0.5
+ERROR_SHARE_OF_HACC: Final = 0.5
+"""The position error never exceeds this share of the reported ``gnss.hacc``."""
+ERROR_SPREAD_OF_HACC: Final = 0.2
+"""Standard deviation of the position error per axis, as a share of hacc."""
+ERROR_TAU_S: Final = 30.0
+"""Correlation time of the position error."""
+ROUNDING_MARGIN_M: Final = 0.08
+"""Room for rounding latitude and longitude to 6 decimals (0.11 m at most)."""
 
 
 class GnssReceiver:
-    """Satellite count and fix state; positions come from the vehicle."""
+    """Satellites, fix state and position error; positions come from the vehicle.
+
+    The position error wanders slowly (a mean reverting walk per axis, as a
+    real receiver's does) and never exceeds half the horizontal accuracy it
+    reports, so two fixes of a vehicle standing still are never further apart
+    than the larger of their reported accuracies.
+    """
 
     def __init__(self, rng: random.Random) -> None:
         """Start with a 3D fix and a plausible number of satellites."""
         self._rng = rng
         self.satellites = rng.uniform(7.0, 11.0)
         self.blocked = False
+        self.error_east_m = 0.0
+        self.error_north_m = 0.0
 
     @property
     def fix(self) -> int:
@@ -31,6 +51,21 @@ class GnssReceiver:
     def num_sv(self) -> int:
         """Number of satellites used."""
         return round(self.satellites)
+
+    @property
+    def hdop(self) -> float:
+        """Horizontal dilution of precision: worse with fewer satellites."""
+        return clamp(0.6 + (12.0 - self.satellites) * 0.12, 0.5, 5.0)
+
+    @property
+    def hacc_m(self) -> float:
+        """Horizontal accuracy estimate in metres (``gnss.hacc``)."""
+        return max(HACC_MIN_M, self.hdop * HACC_PER_HDOP_M)
+
+    @property
+    def error_limit_m(self) -> float:
+        """Largest position error: half the accuracy, less the rounding margin."""
+        return ERROR_SHARE_OF_HACC * self.hacc_m - ROUNDING_MARGIN_M
 
     def step(self, dt: float, sky_hidden: bool) -> None:
         """Follow the sky: lose satellites in a tunnel, regain them outside."""
@@ -50,6 +85,29 @@ class GnssReceiver:
             low=low,
             high=12.0,
         )
+        self._wander(dt)
+
+    def _wander(self, dt: float) -> None:
+        limit = self.error_limit_m
+        spread = ERROR_SPREAD_OF_HACC * self.hacc_m
+        sigma = spread * math.sqrt(2.0 / ERROR_TAU_S)
+        east, north = (
+            drift(
+                value,
+                self._rng,
+                mean=0.0,
+                sigma=sigma,
+                dt=dt,
+                tau=ERROR_TAU_S,
+                low=-limit,
+                high=limit,
+            )
+            for value in (self.error_east_m, self.error_north_m)
+        )
+        radius = math.hypot(east, north)
+        if radius > limit:
+            east, north = east * limit / radius, north * limit / radius
+        self.error_east_m, self.error_north_m = east, north
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,9 +70,21 @@ class DeviceState:
     identity: Identity
     app: AppState
     userdata: dict[str, JsonScalar]
+    obd: bool = True
+    """An OBD adapter is connected: without one the obd group has no data."""
+    ignition: bool = True
+    """The ignition is wired: without it ``io.igt_status`` is never reported."""
 
     @classmethod
-    def create(cls, client_id: str, rng: random.Random, now: float) -> DeviceState:
+    def create(
+        cls,
+        client_id: str,
+        rng: random.Random,
+        now: float,
+        *,
+        obd: bool = True,
+        ignition: bool = True,
+    ) -> DeviceState:
         """Build a fresh device state at time ``now``."""
         vehicle = Vehicle(rng, now)
         return cls(
@@ -86,6 +98,8 @@ class DeviceState:
             identity=Identity.for_client(client_id),
             app=AppState(),
             userdata=dict(INITIAL_USERDATA),
+            obd=obd,
+            ignition=ignition,
         )
 
     def advance(self, now: float) -> list[DiChange]:
@@ -115,7 +129,11 @@ class DeviceState:
             return merged
         if group == USERDATA:
             return dict(self.userdata)
+        if group == OBD and not self.obd:
+            return {}
         raw = BUILDERS[group](self, now)
+        if group == IO and not self.ignition:
+            del raw["io.igt_status"]
         return {key: raw[key] for key in GROUP_KEYS[group] if key in raw}
 
 
@@ -141,25 +159,29 @@ def _gnss(state: DeviceState, now: float) -> Values:
         )
         return values
     lat, lon = vehicle.position
-    hdop = clamp(0.6 + (12 - receiver.num_sv) * 0.12 + _noise(state, 0.05), 0.5, 5.0)
+    hdop = clamp(receiver.hdop + _noise(state, 0.05), 0.5, 5.0)
     moving = vehicle.speed_mps > 0.5
     values.update(
         {
-            "gnss.latitude": round(lat + _noise(state, 0.5) / METRES_PER_DEG_LAT, 6),
+            "gnss.latitude": round(
+                lat + receiver.error_north_m / METRES_PER_DEG_LAT, 6
+            ),
             "gnss.longitude": round(
                 lon
-                + _noise(state, 0.5)
+                + receiver.error_east_m
                 / (METRES_PER_DEG_LAT * math.cos(math.radians(lat))),
                 6,
             ),
             "gnss.altitude": round(vehicle.altitude_m + _noise(state, 0.3), 1),
+            # Standing still (parked or at a light) the receiver reports 0.
             "gnss.speed": round(
                 max(0.0, vehicle.speed_kmh + _noise(state, 0.2)) if moving else 0.0, 1
             ),
             "gnss.heading": round(vehicle.heading, 1),
             "gnss.hdop": round(hdop, 1),
             "gnss.pdop": round(hdop * 1.6, 1),
-            "gnss.hacc": round(max(0.3, hdop * 0.9 + _noise(state, 0.1)), 1),
+            # Rounded up, so the reported accuracy never understates the error.
+            "gnss.hacc": math.ceil(receiver.hacc_m * 10.0) / 10.0,
             "gnss.acc_heading": round(
                 state.rng.uniform(0.3, 2.0)
                 if moving

@@ -25,6 +25,14 @@ TANK_LITRES: Final = 55.0
 WHEELBASE_M: Final = 2.7
 STEERING_RATIO: Final = 15.0
 PARKING_BRAKE_AFTER_S: Final = 20.0
+PARK_MIN_S: Final = 150.0
+PARK_MAX_S: Final = 420.0
+"""A random park (engine off) lasts between these (seconds): always longer
+than a trip's default end delay (2 min), so each park ends the trip."""
+PARK_SHARE: Final = 0.3
+"""Share of the stops that are parks."""
+MAX_TRIP_KM: Final = 12.0
+"""After this far since the engine started, it parks at the next waypoint."""
 # Speed (km/h) per 1000 rpm of each gear, highest gear first.
 _GEAR_KMH_PER_KRPM: Final = (42.0, 35.0, 28.0, 21.0, 14.0, 8.0)
 _SHIFT_UP_RPM: Final = 1300.0
@@ -212,6 +220,7 @@ class Vehicle:
         self.cruise_factor = rng.uniform(0.85, 1.02)
         self.stop_at_next = False
         self.park_at_next = False
+        self.trip_km = 0.0
         self._plan_next_stop()
         self.engine_on = True
         self.engine_started_at = now
@@ -353,9 +362,28 @@ class Vehicle:
         self._turn(dt)
         self._engine(dt)
 
+    def plan_stop(self, segment: int) -> tuple[bool, bool]:
+        """Decide, on entering ``segment``, whether to stop and park at its end.
+
+        Returns (stop, park). The default plan is random: a stop at about one
+        waypoint in three, and three stops in ten of those are parks; after
+        ``MAX_TRIP_KM`` since the engine started, the next waypoint is a park.
+        """
+        del segment
+        stop = self._rng.random() < 0.3
+        park = stop and self._rng.random() < PARK_SHARE
+        if self.trip_km >= MAX_TRIP_KM:
+            return True, True
+        return stop, park
+
+    def stop_duration_s(self, *, park: bool) -> float:
+        """How long the stop that has just begun lasts (random by default)."""
+        if park:
+            return self._rng.uniform(PARK_MIN_S, PARK_MAX_S)
+        return self._rng.uniform(5.0, 45.0)
+
     def _plan_next_stop(self) -> None:
-        self.stop_at_next = self._rng.random() < 0.3
-        self.park_at_next = self.stop_at_next and self._rng.random() < 0.12
+        self.stop_at_next, self.park_at_next = self.plan_stop(self.segment)
 
     def _wait(self, dt: float, now: float) -> None:
         self.speed_mps = 0.0
@@ -420,12 +448,12 @@ class Vehicle:
         if self.park_at_next:
             self.mode = Mode.PARKED
             self.engine_on = False
-            self.stop_remaining_s = self._rng.uniform(90.0, 300.0)
+            self.stop_remaining_s = self.stop_duration_s(park=True)
             if self.fuel_pct < 20.0:
                 self.fuel_pct = self._rng.uniform(92.0, 100.0)
         else:
             self.mode = Mode.STOPPED
-            self.stop_remaining_s = self._rng.uniform(5.0, 45.0)
+            self.stop_remaining_s = self.stop_duration_s(park=False)
         self._plan_next_stop()
 
     def _turn(self, dt: float) -> None:

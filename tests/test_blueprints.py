@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlparse
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util, yaml as yaml_util
 import pytest
@@ -145,13 +146,14 @@ def import_urls(text: str) -> set[str]:
     return urls
 
 
-def test_four_blueprints_with_their_source() -> None:
+def test_five_blueprints_with_their_source() -> None:
     """Each blueprint names the raw URL it is imported from as its source."""
     names = [path.name for path in blueprint_files()]
     assert names == [
         "digital_input.yaml",
         "digital_output.yaml",
         "ignition.yaml",
+        "trip_summary.yaml",
         "zone.yaml",
     ]
     for path in blueprint_files():
@@ -661,3 +663,199 @@ async def test_output_confirmed_late_by_an_upload(
     await settle()
     await advance(hass, freezer, 30)
     assert sent(notify_calls) == [("ok", "VG1 Digital output 1 is on")]
+
+
+# -- trip summary -------------------------------------------------------------------
+#
+# The Trip event entity (``event.<device>_trip``) is played by a state with the
+# attributes an event entity has: ``event_types``, ``event_type`` and the data.
+
+TRIP = "event.vg1_trip"
+TRIP_ENDED = {
+    "start_time": "2026-06-01T06:05:00+00:00",
+    "end_time": "2026-06-01T06:32:10+00:00",
+    "duration_s": 1630,
+    "idle_s": 185,
+    "distance_km": 12.346,
+    "distance_source": "gnss",
+    "max_speed_kmh": 71.4,
+    "average_speed_kmh": 27.26,
+    "start_latitude": 52.0,
+    "start_longitude": 5.0,
+    "end_latitude": 52.1,
+    "end_longitude": 5.2,
+}
+
+
+async def trip_event(
+    hass: HomeAssistant,
+    gateway: FlexApiDevice,
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    entity_id: str = TRIP,
+) -> None:
+    """The event entity's state after an event: the time, with the event's data."""
+    await gateway.advance(1)
+    hass.states.async_set(
+        entity_id,
+        dt_util.utcnow().isoformat(timespec="milliseconds"),
+        {
+            "event_types": ["trip_started", "trip_ended"],
+            "event_type": event_type,
+            **data,
+            "friendly_name": "VG1 Trip",
+        },
+    )
+    await hass.async_block_till_done()
+
+
+def clock(iso: str) -> str:
+    """A trip time as the blueprint writes it (local time)."""
+    moment = dt_util.parse_datetime(iso)
+    assert moment is not None
+    return dt_util.as_local(moment).strftime("%H:%M")
+
+
+async def test_trip_summary(
+    hass: HomeAssistant,
+    flexapi_entry: MockConfigEntry,
+    gateway: FlexApiDevice,
+    make_automation: AutomationFactory,
+    notify_calls: list[ServiceCall],
+) -> None:
+    """trip_ended notifies the summary; trip_started does not."""
+    await trip_event(hass, gateway, "trip_started", {"start_time": "x"})
+    await make_automation("trip_summary", trip_entity=TRIP, notify=NOTIFY)
+    await trip_event(
+        hass,
+        gateway,
+        "trip_started",
+        {"start_time": TRIP_ENDED["start_time"], "start_latitude": 52.0},
+    )
+    assert notify_calls == []
+    await trip_event(hass, gateway, "trip_ended", TRIP_ENDED)
+    assert sent(notify_calls) == [
+        (
+            "VG1: trip of 12.3 km",
+            f"{clock(TRIP_ENDED['start_time'])}–{clock(TRIP_ENDED['end_time'])}"
+            " (27 min): 12.3 km at 27 km/h on average (at most 71 km/h),"
+            " idle 3 min.",
+        )
+    ]
+
+
+async def test_trip_summary_fuel_hours_and_device_name(
+    hass: HomeAssistant,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+    flexapi_entry: MockConfigEntry,
+    gateway: FlexApiDevice,
+    make_automation: AutomationFactory,
+    notify_calls: list[ServiceCall],
+) -> None:
+    """The device's name (as the user renamed it), hours, and the fuel change."""
+    await gateway.info("io", {"io.igt_status": 0})
+    device = device_registry.async_get_device(identifiers={("flexapi", "VG1")})
+    assert device is not None
+    device_registry.async_update_device(device.id, name_by_user="Van")
+    trip = entity_registry.async_get_or_create(
+        "event", "test", "trip", device_id=device.id, suggested_object_id="van_trip"
+    ).entity_id
+    await trip_event(hass, gateway, "trip_ended", TRIP_ENDED, entity_id=trip)
+    await make_automation("trip_summary", trip_entity=trip, notify=NOTIFY)
+    await trip_event(
+        hass,
+        gateway,
+        "trip_ended",
+        {
+            **TRIP_ENDED,
+            "duration_s": 3900,
+            "idle_s": 30,
+            "distance_km": 80.04,
+            "fuel_change_pct": -7.6,
+        },
+        entity_id=trip,
+    )
+    ((title, message),) = sent(notify_calls)
+    assert title == "Van: trip of 80.0 km"
+    assert " (1 h 05 min): 80.0 km at 27 km/h" in message
+    assert message.endswith("idle 30 s. Fuel -8 %.")
+
+
+async def test_trip_summary_no_repeat_on_restart_and_minimum(
+    hass: HomeAssistant,
+    flexapi_entry: MockConfigEntry,
+    gateway: FlexApiDevice,
+    make_automation: AutomationFactory,
+    notify_calls: list[ServiceCall],
+) -> None:
+    """The restored last trip is no new one; a short trip can be left out.
+
+    (From *unknown*, before the entity's first event, a trip is a new one.)
+    """
+    await make_automation(
+        "trip_summary", trip_entity=TRIP, min_distance_km=1, notify=NOTIFY
+    )
+    # The entity appears with its restored last trip (a restart or reload).
+    hass.states.async_remove(TRIP)
+    await trip_event(hass, gateway, "trip_ended", TRIP_ENDED)
+    # The gateway's MQTT went away and came back: its last trip again.
+    hass.states.async_set(TRIP, STATE_UNAVAILABLE)
+    await trip_event(hass, gateway, "trip_ended", TRIP_ENDED)  # restored
+    assert notify_calls == []
+    await trip_event(hass, gateway, "trip_ended", {**TRIP_ENDED, "distance_km": 0.4})
+    assert notify_calls == []
+    await trip_event(hass, gateway, "trip_ended", {**TRIP_ENDED, "distance_km": 1.0})
+    assert [title for title, _ in sent(notify_calls)] == ["VG1: trip of 1.0 km"]
+    hass.states.async_remove(TRIP)
+    hass.states.async_set(TRIP, "unknown", {"event_type": None})
+    await trip_event(hass, gateway, "trip_ended", TRIP_ENDED)
+    assert len(notify_calls) == 2
+
+
+async def test_trip_summary_default_notification(
+    hass: HomeAssistant,
+    flexapi_entry: MockConfigEntry,
+    gateway: FlexApiDevice,
+    make_automation: AutomationFactory,
+) -> None:
+    created = async_mock_service(hass, "persistent_notification", "create")
+    await trip_event(hass, gateway, "trip_started", {})
+    await make_automation("trip_summary", trip_entity=TRIP)
+    await trip_event(hass, gateway, "trip_ended", TRIP_ENDED)
+    assert [call.data["title"] for call in created] == ["VG1: trip of 12.3 km"]
+
+
+def yaml_blocks(doc: str) -> list[Any]:
+    """The YAML examples of a documentation page."""
+    text = (ROOT / doc).read_text(encoding="utf-8")
+    return [
+        yaml_util.parse_yaml(block)
+        for block in re.findall(r"```yaml\n(.*?)```", text, re.S)
+    ]
+
+
+async def test_trips_page_automation_example(
+    hass: HomeAssistant,
+    flexapi_entry: MockConfigEntry,
+    gateway: FlexApiDevice,
+) -> None:
+    """The automation in docs/trips.md runs as written and says what it should."""
+    (example,) = [
+        block for block in yaml_blocks("docs/trips.md") if "triggers" in block
+    ]
+    phone = async_mock_service(hass, "notify", "mobile_app_my_phone")
+    await trip_event(hass, gateway, "trip_ended", TRIP_ENDED)
+    assert await async_setup_component(
+        hass, "automation", {"automation": {"id": "docs", **example}}
+    )
+    await hass.async_block_till_done()
+    hass.states.async_set(TRIP, STATE_UNAVAILABLE)
+    await trip_event(hass, gateway, "trip_ended", TRIP_ENDED)  # restored
+    await trip_event(hass, gateway, "trip_started", {})
+    assert phone == []
+    await trip_event(hass, gateway, "trip_ended", TRIP_ENDED)
+    assert [(call.data["title"], call.data["message"]) for call in phone] == [
+        ("VG1: trip of 12.3 km", "27 min, average 27 km/h, idle 3 min.")
+    ]

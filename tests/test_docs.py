@@ -25,6 +25,7 @@ REQUIRED_PAGES = (
     "actions.md",
     "automations.md",
     "bimetri.md",
+    "trips.md",
     "troubleshooting.md",
     "protocol.md",
 )
@@ -126,6 +127,7 @@ def test_every_option_is_documented() -> None:
     strings = json.loads((INTEGRATION / "strings.json").read_text())
     page = (DOCS / "configuration.md").read_text(encoding="utf-8")
     page += (DOCS / "bimetri.md").read_text(encoding="utf-8")
+    page += (DOCS / "trips.md").read_text(encoding="utf-8")
     for step in strings["options"]["step"].values():
         for label in step["data"].values():
             assert label in page, label
@@ -137,3 +139,17 @@ def test_every_troubleshooting_subject_has_a_section() -> None:
     page = (DOCS / "troubleshooting.md").read_text(encoding="utf-8")
     for subject in ("device_busy", "not_found", "unauthorized", "Known limitations"):
         assert re.search(rf"^##+ .*{re.escape(subject)}", page, re.M), subject
+
+
+def test_trips_page_cards() -> None:
+    """The dashboard examples of docs/trips.md use the trip entities as named."""
+    page = (DOCS / "trips.md").read_text(encoding="utf-8")
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", page, re.S)]
+    cards = {block["type"]: block for block in blocks if "type" in block}
+    statistics = cards["statistics-graph"]
+    assert statistics["entities"] == ["sensor.vg1_distance_driven"]
+    assert statistics["period"] == "day"
+    assert statistics["stat_types"] == ["change"]
+    assert "sensor.vg1_distance_driven" in cards["history-graph"]["entities"]
+    for entity in ("event.vg1_trip", "binary_sensor.vg1_trip_in_progress"):
+        assert f"`{entity}`" in page, entity

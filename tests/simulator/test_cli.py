@@ -6,8 +6,8 @@ import argparse
 
 import pytest
 
-from simulator import SimulatorConfig
-from simulator.cli import build_parser, main, parse_broker
+from simulator import Simulator, SimulatorConfig
+from simulator.cli import build_parser, config_from_args, main, parse_broker
 
 
 @pytest.mark.parametrize(
@@ -96,3 +96,29 @@ def test_config_validation(kwargs: dict[str, object], problem: str) -> None:
     } | kwargs
     with pytest.raises(ValueError, match=problem):
         SimulatorConfig(**settings)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("flags", "obd", "ignition"),
+    [
+        ([], True, True),
+        (["--no-obd"], False, True),
+        (["--no-ignition"], True, False),
+        (["--no-obd", "--no-ignition"], False, False),
+    ],
+)
+def test_no_obd_and_no_ignition_reach_every_device(
+    flags: list[str], obd: bool, ignition: bool
+) -> None:
+    args = build_parser().parse_args(
+        ["--broker", "h:1884", "--client-id", "VG", "--count", "2", *flags]
+    )
+    config = config_from_args(args)
+    assert (config.host, config.port, config.count) == ("h", 1884, 2)
+    assert (config.obd, config.ignition) == (obd, ignition)
+    simulator = Simulator(config)  # nothing connects before start()
+    for device in simulator.devices:
+        io = device.build_upload("io", device.state.time + 1)
+        assert io is not None
+        assert ("io.igt_status" in io.payload) is ignition
+        assert (device.build_upload("obd", device.state.time + 1) is not None) is obd

@@ -646,3 +646,14 @@ def test_responses_are_json_serialisable(harness: Harness) -> None:
         "group/get",
     ):
         json.dumps(harness.ask(suffix, {"client_token": TOKEN}))
+
+
+def test_refresh_obd_without_an_adapter() -> None:
+    """No OBD adapter: ``obd/refresh`` has no data; its settings still work."""
+    harness = Harness(make_device(obd=False))
+    response = harness.ask("obd/refresh", {"client_token": TOKEN})
+    assert error_of(response) == "data_empty"
+    response = harness.ask("obd/set", {"client_token": TOKEN, "interval": 30})
+    assert response == {"client_token": TOKEN, "result": {"interval": 30}}
+    result = harness.ask("summary/refresh", {"client_token": TOKEN})["result"]
+    assert not [key for key in result if key.startswith("obd.")]

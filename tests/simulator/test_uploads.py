@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+import itertools
+import math
 import re
 
 import pytest
@@ -17,6 +19,7 @@ from simulator.catalog import (
     spell_key,
 )
 from simulator.telemetry import BUILDERS
+from simulator.vehicle import Mode, haversine_m
 
 from .conftest import CLIENT_ID, NOW, Harness, make_device
 
@@ -279,3 +282,85 @@ def test_seed_makes_runs_reproducible() -> None:
     assert first.build_upload("summary", NOW + 50) == second.build_upload(
         "summary", NOW + 50
     )
+
+
+# -- gateways without OBD or ignition wiring ----------------------------------------
+
+
+def test_no_obd_means_no_obd_data() -> None:
+    """``obd=False``: no obd upload, no obd key in the summary or an interest."""
+    device = make_device(obd=False)
+    device.start(NOW)
+    topics = topics_at(device, NOW)
+    assert device.topic("obd/info") not in topics
+    assert device.topic("gnss/info") in topics
+    assert device.build_upload("obd", NOW + 1) is None
+    summary = device.build_upload("summary", NOW + 1)
+    assert summary is not None
+    assert not [key for key in summary.payload if key.startswith("obd.")]
+    assert {"gnss.ts", "io.ts", "motion.ts"} <= set(summary.payload)
+    harness = Harness(device, now=NOW + 1)
+    interest = {"client_token": "t", "interest": {"obd.rpm": "rpm", "gnss.fix": ""}}
+    harness.ask("summary/set", interest)
+    assert harness.upload("summary") == {"gnss.fix": 3}
+    with_obd = Harness(make_device())
+    with_obd.ask("summary/set", interest)
+    assert set(with_obd.upload("summary")) == {"rpm", "gnss.fix"}
+
+
+def test_no_ignition_means_no_igt_status() -> None:
+    """``ignition=False``: io and summary never carry ``io.igt_status``."""
+    harness = Harness(make_device(ignition=False, include_invalid=True))
+    io = harness.upload("io")
+    assert "io.igt_status" not in io
+    assert "io.DI1" in io
+    assert "io.igt_status" not in harness.upload("summary")
+    assert harness.upload("obd")["obd.rpm"] > 0  # the engine still runs
+    assert "io.igt_status" in Harness(make_device()).upload("io")
+
+
+# -- GNSS error -------------------------------------------------------------------
+
+
+def test_parked_fixes_jitter_within_their_accuracy() -> None:
+    """Parked, the fixes wander, each within half its ``gnss.hacc`` of the truth.
+
+    So two fixes are never further apart than the larger of their accuracies,
+    and the reported speed is 0.
+    """
+    harness = Harness(make_device(seed=11))
+    vehicle = harness.device.state.vehicle
+    vehicle.mode = Mode.PARKED
+    vehicle.engine_on = False
+    vehicle.speed_mps = 0.0
+    vehicle.stop_remaining_s = math.inf
+    truth = vehicle.position
+    fixes = [harness.upload("gnss", gap=10.0) for _ in range(360)]  # an hour
+    errors = []
+    for fix in fixes:
+        assert fix["gnss.speed"] == 0.0
+        error = haversine_m(*truth, fix["gnss.latitude"], fix["gnss.longitude"])
+        assert error <= fix["gnss.hacc"] / 2
+        errors.append(error)
+    assert vehicle.position == truth
+    assert max(errors) > 0.1  # it does jitter
+    assert len({(f["gnss.latitude"], f["gnss.longitude"]) for f in fixes}) > 50
+    for first, second in itertools.pairwise(fixes):
+        step = haversine_m(
+            first["gnss.latitude"],
+            first["gnss.longitude"],
+            second["gnss.latitude"],
+            second["gnss.longitude"],
+        )
+        assert step <= max(first["gnss.hacc"], second["gnss.hacc"])
+    assert min(f["gnss.hacc"] for f in fixes) >= 0.5
+    assert max(f["gnss.hacc"] for f in fixes) < 3.0
+
+
+def test_accuracy_follows_the_satellites() -> None:
+    receiver = make_device().state.gnss
+    receiver.satellites = 12.0
+    good = receiver.hacc_m
+    receiver.satellites = 5.0
+    assert receiver.hacc_m > good
+    assert receiver.error_limit_m == pytest.approx(receiver.hacc_m / 2 - 0.08)

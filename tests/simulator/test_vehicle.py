@@ -167,3 +167,32 @@ def test_long_gaps_are_bounded() -> None:
     assert device.state.time == NOW + 10 * 24 * 3600
     device.advance(NOW)  # time going backwards changes nothing
     assert device.state.time == NOW + 10 * 24 * 3600
+
+
+def test_parks_end_trips() -> None:
+    """The demo's vehicle parks, engine off, often and longer than 2 minutes.
+
+    A trip ends after the ignition has been off for 2 minutes (the default end
+    delay), so every park must be longer than that for the demo to show trips
+    ending, and parks must come often enough to see them: at the latest after
+    12 km, about 20 minutes.
+    """
+    vehicle = Vehicle(random.Random(1), NOW)
+    parks: list[float] = []
+    drives: list[float] = []
+    parked_since: float | None = None
+    driving_since = 0.0
+    for second in range(1, 4 * 3600):
+        vehicle.step(1.0, NOW + second)
+        if vehicle.mode is Mode.PARKED:
+            assert not vehicle.engine_on
+            if parked_since is None:
+                parked_since = second
+                drives.append(second - driving_since)
+        elif parked_since is not None:
+            parks.append(second - parked_since)
+            parked_since = None
+            driving_since = second
+    assert len(parks) >= 8
+    assert min(parks) > 120 + 20
+    assert max(drives) < 25 * 60
