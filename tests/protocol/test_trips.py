@@ -258,7 +258,7 @@ def test_bad_fixes_are_skipped() -> None:
     """No fix, dead reckoning, time only, 0,0 and a 1000 km jump add nothing."""
     drive = Drive(obd=False).ignition_on().drive(2000, 36)
     t, last = drive.uploads[-1]
-    bad = [
+    bad: list[dict[str, Any]] = [
         {"gnss.fix": 0},
         {"gnss.fix": 1},
         {"gnss.fix": 5},
