@@ -504,7 +504,15 @@ async def test_userdata_one_sensor_per_key(
     )
     assert hass.states.get("sensor.vg1_user_data_plate").state == "B-AB 123"
     assert hass.states.get("sensor.vg1_user_data_custom_key").state == "7"
-    assert len(hass.states.async_entity_ids("sensor")) == 3
+    assert [
+        entity_id
+        for entity_id in hass.states.async_entity_ids("sensor")
+        if entity_id.startswith("sensor.vg1_user_data_")
+    ] == [
+        "sensor.vg1_user_data_custom_key",
+        "sensor.vg1_user_data_serial_number",
+        "sensor.vg1_user_data_plate",
+    ]
 
 
 async def test_long_text_is_truncated(

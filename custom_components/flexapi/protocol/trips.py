@@ -168,6 +168,9 @@ class _State:
     fuel: float | None = None
     #: Newest timestamp used, per data group (replays and repeats are older).
     stamps: dict[str, float] = field(default_factory=dict)
+    #: Receive time minus data time of the newest stamped upload: data
+    #: without ``<group>.ts`` is put on the gateway's clock with it.
+    clock_offset: float = 0.0
     last_time: float | None = None
     trip: Trip | None = None
     #: Since when the end condition holds (ignition off, or standing still),
@@ -276,7 +279,7 @@ class TripTracker:
         """
         s = self._s
         fresh: list[str] = []
-        times: list[float] = []
+        stamped: list[float] = []
         for group in groups:
             if group not in TRIP_GROUPS:
                 continue
@@ -286,13 +289,16 @@ class TripTracker:
                 if last is not None and 0 <= last - stamp <= REPLAY_HORIZON:
                     continue  # a replay or a repeat: it changes nothing
                 s.stamps[group] = stamp
-                times.append(stamp)
-            else:
-                times.append(received)
+                stamped.append(stamp)
             fresh.append(group)
         if not fresh:
             return []
-        t = max(times)
+        if stamped:
+            t = max(stamped)
+            s.clock_offset = received - t
+        else:
+            # No timestamp: the receive time, on the gateway's clock.
+            t = received - s.clock_offset
         if s.last_time is not None:
             t = max(t, s.last_time)
         events: list[TripEvent] = []
@@ -551,6 +557,8 @@ class TripTracker:
             "stop_since",
         ):
             setattr(s, name, _number(data.get(name)))
+        if (offset := _number(data.get("clock_offset"))) is not None:
+            s.clock_offset = offset
         if (driven := _number(data.get("distance_driven_m"))) is not None:
             s.distance_driven_m = max(0.0, driven)
         for name in ("moving_fixes", "rejected_jumps", "trips_today"):
