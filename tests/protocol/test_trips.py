@@ -426,3 +426,21 @@ def test_trips_today_counts_per_day() -> None:
     assert tracker.trips_on("B") == 1
     assert tracker.trips_on("A") == 0  # a new day, a new count
     assert tracker.last_trip is not None
+
+
+def test_data_without_timestamp_goes_on_the_gateway_clock() -> None:
+    """A gateway clock years behind: data without ``.ts`` is not a jump ahead."""
+    feeder = Feeder()
+    behind = 6 * 365 * 86400
+    feeder.upload(T0, {"io.ts": T0 - behind, "io.igt_status": 1})
+    assert feeder.types() == [EVENT_STARTED]
+    feeder.upload(T0 + 5, {"obd.t_dist": 1.0})  # no .ts
+    feeder.upload(T0 + 10, {"obd.t_dist": 2.0})
+    assert feeder.tracker.in_progress
+    assert feeder.tracker.last_time == T0 - behind + 10
+    feeder.upload(T0 + 20, {"io.ts": T0 - behind + 20, "io.igt_status": 0})
+    feeder.upload(T0 + 200, {"io.ts": T0 - behind + 200, "io.igt_status": 0})
+    assert feeder.types() == [EVENT_STARTED, EVENT_ENDED]
+    assert ended(feeder)["duration_s"] == 20
+    # Counted on Home Assistant's day, not the gateway's.
+    assert feeder.tracker.trips_on("2026-06-01") == 1

@@ -295,7 +295,7 @@ class TripTracker:
             return []
         if stamped:
             t = max(stamped)
-            s.clock_offset = received - t
+            s.clock_offset = round(received - t, 3)
         else:
             # No timestamp: the receive time, on the gateway's clock.
             t = received - s.clock_offset
@@ -518,7 +518,8 @@ class TripTracker:
         data["end_latitude"] = end.latitude if end else None
         data["end_longitude"] = end.longitude if end else None
         s.last_trip = data
-        day = self._day(end_time)
+        # "Today" is Home Assistant's: its clock, not the gateway's.
+        day = self._day(end_time + s.clock_offset)
         if s.trips_day != day:
             s.trips_day, s.trips_today = day, 0
         s.trips_today += 1
