@@ -444,3 +444,17 @@ def test_data_without_timestamp_goes_on_the_gateway_clock() -> None:
     assert ended(feeder)["duration_s"] == 20
     # Counted on Home Assistant's day, not the gateway's.
     assert feeder.tracker.trips_on("2026-06-01") == 1
+
+
+def test_an_ignition_input_that_never_turns_on_is_no_wiring() -> None:
+    """``io.igt_status`` always 0 (nothing connected): the fallbacks decide."""
+    drive = Drive(obd=False).park(60).drive(2000, 40).park(300)
+    feeder = Feeder()
+    feeder.run(drive)
+    assert feeder.types() == [EVENT_STARTED, EVENT_ENDED]
+    assert ended(feeder)["distance_km"] == pytest.approx(2.0, rel=0.02)
+    # Once it has been on, the key decides: standing with it on is no end.
+    drive = Drive(obd=False).ignition_on().drive(1000, 40).park(600)
+    feeder = Feeder()
+    feeder.run(drive)
+    assert feeder.types() == [EVENT_STARTED]

@@ -5,8 +5,9 @@ accepted timed upload, with the data groups that upload carried and the
 time of its data. It decides when a trip starts and ends and what it
 carries (see docs/trips.md):
 
-- With ignition wiring (``io.igt_status`` ever reported) a trip starts when
-  the ignition turns on and ends once it has been off for the end delay.
+- With ignition wiring (``io.igt_status`` ever reported on) a trip starts
+  when the ignition turns on and ends once it has been off for the end
+  delay.
 - Without, it starts when the engine runs (``obd.rpm`` > 0) or the vehicle
   moves (GNSS speed above a threshold on two valid fixes in a row), and ends
   once engine and vehicle have stood still for the end delay.
@@ -334,8 +335,10 @@ class TripTracker:
         if "io" in groups:
             ignition = values.get("io.igt_status")
             if isinstance(ignition, bool):
-                s.ignition_wired = True
                 s.ignition = ignition
+                # Wired once it has been on: an input left unconnected
+                # reports "off" for ever, and must not stop every trip.
+                s.ignition_wired = s.ignition_wired or ignition
         if "obd" in groups:
             s.rpm = _number(values.get("obd.rpm"))
             s.odo = _number(values.get("obd.odo"))
