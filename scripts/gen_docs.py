@@ -2,7 +2,8 @@
 
 Catalog entities come from the parameter catalog; the entities that are not
 one catalog parameter each (GNSS time, 1-Wire bus, user data, the tracker,
-the notice event, Bimetri outputs) from their entity descriptions. Run after
+the notice event, the trip entities, Bimetri outputs) from their entity
+descriptions. Run after
 changing the catalog or an entity description:
 
     .venv/bin/python scripts/gen_docs.py          # rewrite docs/entities.md
@@ -22,12 +23,17 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from gen_strings import EXTRA_NAMES, OPTION_LABELS  # noqa: E402
 
 from custom_components.flexapi.bimetri_switch import EXT_DO  # noqa: E402
-from custom_components.flexapi.binary_sensor import ONE_WIRE_CONNECTED  # noqa: E402
+from custom_components.flexapi.binary_sensor import ONE_WIRE_CONNECTED, TRIP_IN_PROGRESS  # noqa: E402
 from custom_components.flexapi.const import SPEED_UNITS  # noqa: E402
 from custom_components.flexapi.device_tracker import TRACKER  # noqa: E402
-from custom_components.flexapi.event import DESCRIPTION as NOTICE, EVENT_TYPES  # noqa: E402
+from custom_components.flexapi.event import (  # noqa: E402
+    DESCRIPTION as NOTICE,
+    EVENT_TYPES,
+    TRIP,
+    TRIP_EVENT_TYPES,
+)
 from custom_components.flexapi.protocol.catalog import CATALOG, Platform  # noqa: E402
-from custom_components.flexapi.sensor import GNSS_DATETIME  # noqa: E402
+from custom_components.flexapi.sensor import GNSS_DATETIME, TRIP_SENSORS  # noqa: E402
 
 PATH = ROOT / "docs" / "entities.md"
 
@@ -44,6 +50,7 @@ GROUPS = {
     "forward": "Forward",
     "userdata": "User data",
     "event": "Events",
+    "trips": "Trips (worked out in Home Assistant, every gateway has them)",
     "bimetri": "Bimetri ExtDO (a Bimetri application entry)",
 }
 
@@ -201,6 +208,29 @@ def extra_rows() -> list[Row]:
         )
 
     event_states = EXTRA_NAMES["event"]["notice"]["state_attributes"]["event_type"]
+    trip_states = EXTRA_NAMES["event"]["trip"]["state_attributes"]["event_type"]
+    trips = [
+        row(
+            "trips",
+            "",
+            "event",
+            TRIP,
+            states=", ".join(
+                f"`{kind}`: {trip_states['state'][kind]}" for kind in TRIP_EVENT_TYPES
+            ),
+        ),
+        row("trips", "", "binary_sensor", TRIP_IN_PROGRESS),
+        *(
+            row(
+                "trips",
+                "",
+                "sensor",
+                description,
+                unit=description.native_unit_of_measurement or "",
+            )
+            for description in TRIP_SENSORS.values()
+        ),
+    ]
     return [
         row(
             "gnss",
@@ -233,6 +263,7 @@ def extra_rows() -> list[Row]:
             EXT_DO,
             name=_name("switch", EXT_DO.translation_key).replace("{output}", "*N*"),
         ),
+        *trips,
     ]
 
 

@@ -61,8 +61,15 @@ EXTRA_NAMES: dict[str, dict[str, Any]] = {
         "gnss_datetime": {"name": "GNSS time"},
         "userdata": {"name": "User data {key}"},
         "one_wire_temperature": {"name": "Temperature {name}"},
+        "last_trip_distance": {"name": "Last trip distance"},
+        "last_trip_duration": {"name": "Last trip duration"},
+        "trips_today": {"name": "Trips today"},
+        "distance_driven": {"name": "Distance driven"},
     },
-    "binary_sensor": {"one_wire_connected": {"name": "1-Wire bus"}},
+    "binary_sensor": {
+        "one_wire_connected": {"name": "1-Wire bus"},
+        "trip_in_progress": {"name": "Trip in progress"},
+    },
     "switch": {"ext_do": {"name": "Output {output}"}},
     "device_tracker": {"location": {"name": "Location"}},
     "event": {
@@ -78,7 +85,18 @@ EXTRA_NAMES: dict[str, dict[str, Any]] = {
                     }
                 }
             },
-        }
+        },
+        "trip": {
+            "name": "Trip",
+            "state_attributes": {
+                "event_type": {
+                    "state": {
+                        "trip_started": "Trip started",
+                        "trip_ended": "Trip ended",
+                    }
+                }
+            },
+        },
     },
 }
 
@@ -140,6 +158,10 @@ ICONS: dict[str, dict[str, Any]] = {
         "sysinfo_firmware_version": {"default": "mdi:chip"},
         "userdata": {"default": "mdi:text-box-outline"},
         "one_wire_rom_code": {"default": "mdi:barcode"},
+        "last_trip_distance": {"default": "mdi:map-marker-distance"},
+        "last_trip_duration": {"default": "mdi:timer-outline"},
+        "trips_today": {"default": "mdi:counter"},
+        "distance_driven": {"default": "mdi:road-variant"},
     },
     "binary_sensor": {
         "digital_input": {
@@ -149,9 +171,13 @@ ICONS: dict[str, dict[str, Any]] = {
         "obd_brake": {"default": "mdi:car-brake-alert"},
         "obd_parking": {"default": "mdi:car-brake-parking"},
         "io_igt_status": {"default": "mdi:key-variant"},
+        "trip_in_progress": {"default": "mdi:car-off", "state": {"on": "mdi:car"}},
     },
     "device_tracker": {"location": {"default": "mdi:car-connected"}},
-    "event": {"notice": {"default": "mdi:bell-alert-outline"}},
+    "event": {
+        "notice": {"default": "mdi:bell-alert-outline"},
+        "trip": {"default": "mdi:map-marker-path"},
+    },
     "select": {
         "app_wifi_mode_2g": {"default": "mdi:wifi-cog"},
         "app_wifi_mode_5g": {"default": "mdi:wifi-cog"},

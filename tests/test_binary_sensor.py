@@ -31,8 +31,12 @@ async def test_digital_inputs_from_summary(
         assert state.state == STATE_OFF
         assert state.attributes["friendly_name"] == f"VG1 Digital input {n}"
         assert entity_registry.async_get(entity_id).translation_key == "digital_input"
-    # Pull-ups and outputs are switches, not binary sensors.
-    assert len(hass.states.async_entity_ids("binary_sensor")) == 6
+    # Pull-ups and outputs are switches, not binary sensors; "Trip in
+    # progress" is there from the start.
+    assert sorted(hass.states.async_entity_ids("binary_sensor")) == [
+        *(f"binary_sensor.vg1_digital_input_{n}" for n in range(1, 7)),
+        "binary_sensor.vg1_trip_in_progress",
+    ]
 
     await gateway.info("io", {"io.DI3": 1})
     assert hass.states.get("binary_sensor.vg1_digital_input_3").state == STATE_ON

@@ -37,6 +37,8 @@ from custom_components.flexapi.const import (
     CONF_GNSS_SPEED_UNIT,
     CONF_PREFIX,
     CONF_STALE_MULTIPLIER,
+    CONF_TRIP_END_DELAY,
+    CONF_TRIP_MIN_DISTANCE,
     DOMAIN,
     SPEED_KMH,
     SPEED_KNOTS,
@@ -706,24 +708,48 @@ async def test_options_flow_saves_options(
     assert result["data_schema"]({}) == {
         CONF_GNSS_SPEED_UNIT: SPEED_KMH,
         CONF_STALE_MULTIPLIER: 3.0,
+        CONF_TRIP_END_DELAY: 120,
+        CONF_TRIP_MIN_DISTANCE: 100,
     }
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"],
-        {CONF_GNSS_SPEED_UNIT: SPEED_KNOTS, CONF_STALE_MULTIPLIER: 5},
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert loaded_entry.options == {
+    chosen = {
         CONF_GNSS_SPEED_UNIT: SPEED_KNOTS,
         CONF_STALE_MULTIPLIER: 5,
+        CONF_TRIP_END_DELAY: 300,
+        CONF_TRIP_MIN_DISTANCE: 500,
     }
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], chosen
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert loaded_entry.options == chosen
     await settle(hass)
 
     # The form now shows the saved values.
     result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
-    assert result["data_schema"]({}) == {
-        CONF_GNSS_SPEED_UNIT: SPEED_KNOTS,
-        CONF_STALE_MULTIPLIER: 5,
-    }
+    assert result["data_schema"]({}) == chosen
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        (CONF_TRIP_END_DELAY, 10),
+        (CONF_TRIP_END_DELAY, 7200),
+        (CONF_TRIP_MIN_DISTANCE, -1),
+        (CONF_TRIP_MIN_DISTANCE, 20000),
+    ],
+)
+async def test_options_flow_rejects_out_of_range_trip_options(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    loaded_entry: MockConfigEntry,
+    key: str,
+    value: int,
+) -> None:
+    result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
+    with pytest.raises(InvalidData):
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {key: value}
+        )
 
 
 @pytest.mark.parametrize("multiplier", [1, 25])

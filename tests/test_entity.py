@@ -39,6 +39,17 @@ def runtime(entry: MockConfigEntry) -> FlexApiRuntime:
     return entry.runtime_data  # type: ignore[no-any-return]
 
 
+#: Entities every gateway has from the start.
+TRIP_ENTITIES = {
+    "event.vg1_trip",
+    "binary_sensor.vg1_trip_in_progress",
+    "sensor.vg1_last_trip_distance",
+    "sensor.vg1_last_trip_duration",
+    "sensor.vg1_trips_today",
+    "sensor.vg1_distance_driven",
+}
+
+
 @pytest.fixture
 def writes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Entity ids of every state write of a FlexAPI entity, in order."""
@@ -59,11 +70,12 @@ async def test_entities_appear_when_first_reported(
     flexapi_entry: MockConfigEntry,
     gateway: FlexApiDevice,
 ) -> None:
-    """Only the event entity exists until the device reports parameters."""
-    assert entity_ids(hass, flexapi_entry) == {"event.vg1_notice"}
+    """Only the event and trip entities exist until the device reports parameters."""
+    assert entity_ids(hass, flexapi_entry) == {"event.vg1_notice", *TRIP_ENTITIES}
     await gateway.info("obd", {"obd.rpm": 1000, "obd.ts": 1592820539})
     assert entity_ids(hass, flexapi_entry) == {
         "event.vg1_notice",
+        *TRIP_ENTITIES,
         "sensor.vg1_engine_speed",
     }
     assert hass.states.get("sensor.vg1_engine_speed").state == "1000.0"
@@ -72,7 +84,7 @@ async def test_entities_appear_when_first_reported(
         "gnss", {"gnss.ts": 1, "gnss.ul_ts": 2, "gnss.new_key": 3, "foo": 4}
     )
     await gateway.info("summary", {"bar.baz": 5})
-    assert len(entity_ids(hass, flexapi_entry)) == 2
+    assert len(entity_ids(hass, flexapi_entry)) == 2 + len(TRIP_ENTITIES)
     device_entry = dr.async_get(hass).async_get_device({(DOMAIN, CLIENT_ID)})
     assert device_entry is not None
     entry = entity_registry.async_get("sensor.vg1_engine_speed")

@@ -138,11 +138,19 @@ def find_secrets(
     return found
 
 
+MOCK_STORAGE_LOGGER = "pytest_homeassistant_custom_component.common"
+
+
 def log_leaks(records: Iterable[logging.LogRecord]) -> list[str]:
     """Every log record holding a secret: logger, level, what."""
     leaks = []
     for record in records:
         text = record.getMessage()
+        if record.name == MOCK_STORAGE_LOGGER and text.startswith("Writing data to "):
+            # The test plugin's stand-in for Home Assistant's storage echoes
+            # what is written; the real storage logs no content. The entry's
+            # store keeps a trip in progress, with its positions, on purpose.
+            continue
         if record.exc_info and record.exc_info[1] is not None:
             text += f" {record.exc_info[1]!r}"
         if record.exc_text:

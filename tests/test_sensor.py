@@ -504,7 +504,16 @@ async def test_userdata_one_sensor_per_key(
     )
     assert hass.states.get("sensor.vg1_user_data_plate").state == "B-AB 123"
     assert hass.states.get("sensor.vg1_user_data_custom_key").state == "7"
-    assert len(hass.states.async_entity_ids("sensor")) == 3
+    assert set(hass.states.async_entity_ids("sensor")) == {
+        "sensor.vg1_user_data_custom_key",
+        "sensor.vg1_user_data_serial_number",
+        "sensor.vg1_user_data_plate",
+        # Every gateway has the trip sensors.
+        "sensor.vg1_last_trip_distance",
+        "sensor.vg1_last_trip_duration",
+        "sensor.vg1_trips_today",
+        "sensor.vg1_distance_driven",
+    }
 
 
 async def test_long_text_is_truncated(

@@ -70,8 +70,14 @@ def entity_translation_keys() -> dict[str, dict[str, dict[str, str] | None]]:
     keys["sensor"]["one_wire_temperature"] = {"name": "Inside"}
     keys["sensor"][sensor.GNSS_DATETIME.translation_key] = None
     keys["binary_sensor"][binary_sensor.ONE_WIRE_CONNECTED.translation_key] = None
+    for trip_sensor in sensor.TRIP_SENSORS.values():
+        keys["sensor"][trip_sensor.translation_key] = None
+    keys["binary_sensor"][binary_sensor.TRIP_IN_PROGRESS.translation_key] = None
     keys["device_tracker"] = {device_tracker.TRACKER.translation_key: None}
-    keys["event"] = {event.DESCRIPTION.translation_key: None}
+    keys["event"] = {
+        event.DESCRIPTION.translation_key: None,
+        event.TRIP.translation_key: None,
+    }
     return keys
 
 

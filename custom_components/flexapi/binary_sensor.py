@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from homeassistant.components.binary_sensor import (
     BinarySensorDeviceClass,
@@ -23,6 +23,7 @@ from .entity import (
 from .protocol.catalog import Parameter, Platform, lookup
 from .protocol.store import ParameterStore
 from .runtime import FlexApiConfigEntry
+from .trips import TRIPS_KEY
 
 #: Read-only and pushed over MQTT: nothing to update, nothing to limit.
 PARALLEL_UPDATES = 0
@@ -63,6 +64,15 @@ ONE_WIRE_CONNECTED = FlexApiBinarySensorEntityDescription(
 )
 
 
+TRIP_IN_PROGRESS = FlexApiBinarySensorEntityDescription(
+    key=f"{TRIPS_KEY}.trip_in_progress",
+    group=TRIPS_KEY,
+    keys=(TRIPS_KEY,),
+    translation_key="trip_in_progress",
+    value_fn=lambda _store: None,  # bound to the gateway's trips at setup
+)
+
+
 class FlexApiBinarySensor(FlexApiEntity, BinarySensorEntity):
     """A FlexAPI binary sensor."""
 
@@ -82,7 +92,13 @@ async def async_setup_entry(
     """Add binary sensors as their parameters are reported."""
     runtime = entry.runtime_data
 
+    trip_in_progress = replace(
+        TRIP_IN_PROGRESS, value_fn=lambda _store: runtime.trips.in_progress
+    )
+
     def describe(key: str) -> Iterable[FlexApiBinarySensor]:
+        if key == TRIP_IN_PROGRESS.key:
+            return [FlexApiBinarySensor(runtime, trip_in_progress)]
         if key == "1-wire.status":
             return [FlexApiBinarySensor(runtime, ONE_WIRE_CONNECTED)]
         param = lookup(key)
@@ -91,5 +107,9 @@ async def async_setup_entry(
         return [FlexApiBinarySensor(runtime, describe_parameter(param))]
 
     async_setup_dynamic_entities(
-        entry, async_add_entities, describe, derived=(ONE_WIRE_CONNECTED,)
+        entry,
+        async_add_entities,
+        describe,
+        derived=(ONE_WIRE_CONNECTED,),
+        initial=(TRIP_IN_PROGRESS.key,),
     )

@@ -35,6 +35,8 @@ from .const import (
     CONF_GNSS_SPEED_UNIT,
     CONF_PREFIX,
     CONF_STALE_MULTIPLIER,
+    CONF_TRIP_END_DELAY,
+    CONF_TRIP_MIN_DISTANCE,
     DEFAULT_STALE_MULTIPLIER,
     DOMAIN,
     KIND_BIMETRI,
@@ -45,6 +47,7 @@ from .helpers import update_entry_and_abort
 from .protocol import messages as msgs
 from .protocol.errors import FlexApiError, FlexApiValueError
 from .protocol.topics import Topics, normalize_prefix, split_topic, validate_client_id
+from .protocol.trips import DEFAULT_END_DELAY, DEFAULT_MIN_DISTANCE
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -366,6 +369,32 @@ class FlexApiOptionsFlow(OptionsFlow):
                     ): NumberSelector(
                         NumberSelectorConfig(
                             min=1.5, max=20, step=0.5, mode=NumberSelectorMode.BOX
+                        )
+                    ),
+                    vol.Required(
+                        CONF_TRIP_END_DELAY,
+                        default=options.get(CONF_TRIP_END_DELAY, DEFAULT_END_DELAY),
+                    ): NumberSelector(
+                        NumberSelectorConfig(
+                            min=30,
+                            max=3600,
+                            step=10,
+                            unit_of_measurement="s",
+                            mode=NumberSelectorMode.BOX,
+                        )
+                    ),
+                    vol.Required(
+                        CONF_TRIP_MIN_DISTANCE,
+                        default=options.get(
+                            CONF_TRIP_MIN_DISTANCE, DEFAULT_MIN_DISTANCE
+                        ),
+                    ): NumberSelector(
+                        NumberSelectorConfig(
+                            min=0,
+                            max=10000,
+                            step=10,
+                            unit_of_measurement="m",
+                            mode=NumberSelectorMode.BOX,
                         )
                     ),
                 }

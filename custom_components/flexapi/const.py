@@ -16,6 +16,10 @@ SPEED_KMH: Final = "kmh"
 SPEED_KNOTS: Final = "knots"
 SPEED_UNITS: Final = {SPEED_KMH: "km/h", SPEED_KNOTS: "kn"}
 DEFAULT_STALE_MULTIPLIER: Final = 3.0
+#: Seconds the ignition is off (or the vehicle stands) before a trip ends.
+CONF_TRIP_END_DELAY: Final = "trip_end_delay"
+#: Metres a trip must reach to be reported.
+CONF_TRIP_MIN_DISTANCE: Final = "trip_min_distance"
 
 #: Seconds to wait for a response once a request is on the wire.
 REQUEST_TIMEOUT: Final = 10.0

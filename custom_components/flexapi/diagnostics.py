@@ -30,6 +30,18 @@ TO_REDACT = {
     "latitude",
     "longitude",
 }
+#: Trip state: every position (fixes and trip start/end points).
+TRIP_TO_REDACT = {
+    "start_fix",
+    "end_fix",
+    "last_fix",
+    "anchor",
+    "origin",
+    "start_latitude",
+    "start_longitude",
+    "end_latitude",
+    "end_longitude",
+}
 #: A Bimetri application: its token, who switched, and device MAC addresses.
 BIMETRI_TO_REDACT = {"jwt", "jwtToken", "user_name", "network_id"}
 
@@ -93,4 +105,5 @@ async def async_get_config_entry_diagnostics(
         "queued_requests": {
             name: len(lane) for name, lane in runtime.client.lanes.items()
         },
+        "trips": async_redact_data(runtime.trips.as_dict(), TRIP_TO_REDACT),
     }

@@ -123,6 +123,7 @@ def async_setup_dynamic_entities(
     *,
     restorable: Callable[[str], bool] = lambda _key: True,
     derived: Iterable[FlexApiEntityDescription] = (),
+    initial: Iterable[str] = (),
 ) -> None:
     """Add entities as their parameters are first reported; remove them.
 
@@ -134,7 +135,8 @@ def async_setup_dynamic_entities(
     description key; ``derived`` lists the descriptions whose key is no store
     key (one entity made from other keys), so their first store key is
     described instead. ``restorable`` excludes keys whose entity needs data
-    to be named.
+    to be named. ``initial`` keys are described at once whatever the store
+    holds (the trip entities, which exist from the start).
 
     A key the device no longer has (a deleted userdata key) takes the
     entities it is the first key of out of the entity registry.
@@ -181,6 +183,6 @@ def async_setup_dynamic_entities(
         and registry_entry.unique_id.startswith(prefix)
         and restorable(key := registry_entry.unique_id.removeprefix(prefix))
     ]
-    _add([*runtime.store.values, *registered])
+    _add([*initial, *runtime.store.values, *registered])
     entry.async_on_unload(runtime.async_add_new_key_listener(_add))
     entry.async_on_unload(runtime.async_add_removed_key_listener(_remove))

@@ -10,13 +10,16 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import FlexApiEntity, FlexApiEntityDescription, utc_from_timestamp
 from .protocol.messages import FlexEvent
+from .protocol.trips import EVENT_ENDED, EVENT_STARTED, TripEvent
 from .runtime import FlexApiConfigEntry, FlexApiRuntime
+from .trips import TRIPS_KEY
 
 #: Read-only and pushed over MQTT: nothing to update, nothing to limit.
 PARALLEL_UPDATES = 0
 
 #: ``DI_CHG`` is the only type rev 1.0.9 defines; others are reported as-is.
 EVENT_TYPES = ["di_chg_raise", "di_chg_clear", "other_raise", "other_clear"]
+TRIP_EVENT_TYPES = [EVENT_STARTED, EVENT_ENDED]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,6 +32,14 @@ DESCRIPTION = FlexApiEventEntityDescription(
     group="event",
     keys=(),
     translation_key="notice",
+)
+
+
+TRIP = FlexApiEventEntityDescription(
+    key=f"{TRIPS_KEY}.trip",
+    group=TRIPS_KEY,
+    keys=(),
+    translation_key="trip",
 )
 
 
@@ -73,10 +84,37 @@ class FlexApiEventEntity(FlexApiEntity, EventEntity):
         self.async_write_ha_state()
 
 
+class FlexApiTripEventEntity(FlexApiEntity, EventEntity):
+    """Trips starting and ending; the data is the trip's."""
+
+    _attr_event_types = TRIP_EVENT_TYPES
+    entity_description: FlexApiEventEntityDescription
+
+    def __init__(self, runtime: FlexApiRuntime) -> None:
+        """Bind to the runtime."""
+        super().__init__(runtime, TRIP)
+
+    async def async_added_to_hass(self) -> None:
+        """Listen for trips."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.runtime.trips.async_add_listener(self._handle_trip))
+
+    @property
+    def available(self) -> bool:
+        """Available while MQTT is connected, however long the vehicle is parked."""
+        return self.runtime.mqtt_connected
+
+    @callback
+    def _handle_trip(self, event: TripEvent) -> None:
+        self._trigger_event(event.type, event.data)
+        self.async_write_ha_state()
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: FlexApiConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the event entity."""
-    async_add_entities([FlexApiEventEntity(entry.runtime_data)])
+    """Add the notice and trip event entities."""
+    runtime = entry.runtime_data
+    async_add_entities([FlexApiEventEntity(runtime), FlexApiTripEventEntity(runtime)])

@@ -51,6 +51,7 @@ from .protocol.errors import (
 )
 from .protocol.store import Freshness, IngestResult, ParameterStore
 from .protocol.topics import Topics, remember
+from .trips import TRIPS_KEY, TripRecorder
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -64,6 +65,8 @@ def silent_issue_id(entry: ConfigEntry) -> str:
 
 
 STORAGE_VERSION = 1
+#: Seconds after a trip starts or ends that it is written to storage.
+TRIP_SAVE_DELAY = 1.0
 #: Pause before the start-up requests are tried again, doubling up to the max.
 INIT_BACKOFF_MIN = 60.0
 INIT_BACKOFF_MAX = 900.0
@@ -137,6 +140,12 @@ class FlexApiRuntime:
         self._heard_save_pending = False
         self._heard_closed = False
         self._silent_issue = False
+        self.trips = TripRecorder(
+            hass,
+            self.options,
+            notify=partial(self.async_notify, (TRIPS_KEY,)),
+            save=self._schedule_trip_save,
+        )
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -145,6 +154,7 @@ class FlexApiRuntime:
         if stored := await self._storage.async_load():
             if isinstance(heard := stored.pop("last_heard", None), (int, float)):
                 self.last_heard = min(float(heard), self.last_heard)
+            self.trips.restore(stored.pop("trips", None))
             self._saved = copy.deepcopy(stored)
             for group, settings in stored.get("settings", {}).items():
                 self._apply_settings(
@@ -157,6 +167,8 @@ class FlexApiRuntime:
                     )
                 )
         await self.client.async_start()
+        self.trips.async_start()
+        self._unsubscribe.append(self.trips.async_stop)
         self._unsubscribe.append(
             mqtt.async_subscribe_connection_status(self.hass, self._handle_mqtt_status)
         )
@@ -292,6 +304,7 @@ class FlexApiRuntime:
         result = self.handle_data(group, data, now=now)
         if group is not None and result.groups:
             remember(self._topic_groups, group, frozenset(result.groups))
+        self.trips.feed(result.groups, data, self.store.values)
         self._after_upload(now)
 
     @callback
@@ -397,9 +410,24 @@ class FlexApiRuntime:
         self._storage.async_delay_save(self._storage_data, HEARD_SAVE_DELAY)
 
     def _storage_data(self) -> dict[str, Any]:
-        """What the store holds: the settings and the time last heard."""
+        """What the store holds: settings, the time last heard, the trips."""
         self._heard_save_pending = False
-        return {**(self._saved or self._settings_data()), "last_heard": self.last_heard}
+        return {
+            **(self._saved or self._settings_data()),
+            "last_heard": self.last_heard,
+            "trips": self.trips.as_dict(),
+        }
+
+    def _schedule_trip_save(self) -> None:
+        """A trip started or ended: write the store within a second.
+
+        This replaces the hourly write of the time last heard, if one is
+        pending (the same data is written), so that one follows.
+        """
+        if self._heard_closed:
+            return
+        self._heard_save_pending = True
+        self._storage.async_delay_save(self._storage_data, TRIP_SAVE_DELAY)
 
     async def async_save_heard(self) -> None:
         """Write the time last heard now (unloading); nothing is scheduled after."""

@@ -15,7 +15,7 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import EntityCategory
+from homeassistant.const import EntityCategory, UnitOfLength, UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
@@ -31,6 +31,7 @@ from .entity import (
 from .protocol.catalog import Parameter, Platform, ValueType, lookup
 from .protocol.store import ParameterStore
 from .runtime import FlexApiConfigEntry, FlexApiRuntime
+from .trips import TRIPS_KEY, TripRecorder
 
 _LOGGER = logging.getLogger(__name__)
 #: Read-only and pushed over MQTT: nothing to update, nothing to limit.
@@ -95,6 +96,77 @@ GNSS_DATETIME = FlexApiSensorEntityDescription(
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class FlexApiTripSensorEntityDescription(FlexApiSensorEntityDescription):
+    """A trip sensor: its value comes from the gateway's trip recorder."""
+
+    trip_fn: Callable[[TripRecorder], SensorValue]
+    value_fn: Callable[[ParameterStore], SensorValue] = lambda _store: None
+
+
+def _last_trip(field: str, scale: float = 1.0) -> Callable[[TripRecorder], SensorValue]:
+    def value(trips: TripRecorder) -> SensorValue:
+        last = trips.last_trip
+        number = last.get(field) if last is not None else None
+        if not isinstance(number, int | float):
+            return None
+        return round(number / scale, 1) if scale != 1.0 else number
+
+    return value
+
+
+def _trip_sensor(key: str, **kwargs: Any) -> FlexApiTripSensorEntityDescription:
+    return FlexApiTripSensorEntityDescription(
+        key=f"{TRIPS_KEY}.{key}",
+        group=TRIPS_KEY,
+        keys=(TRIPS_KEY,),
+        translation_key=key,
+        **kwargs,
+    )
+
+
+TRIP_SENSORS = {
+    description.key: description
+    for description in (
+        _trip_sensor(
+            "last_trip_distance",
+            device_class=SensorDeviceClass.DISTANCE,
+            native_unit_of_measurement=UnitOfLength.KILOMETERS,
+            suggested_display_precision=1,
+            trip_fn=_last_trip("distance_km"),
+        ),
+        _trip_sensor(
+            "last_trip_duration",
+            device_class=SensorDeviceClass.DURATION,
+            native_unit_of_measurement=UnitOfTime.MINUTES,
+            suggested_display_precision=0,
+            trip_fn=_last_trip("duration_s", 60.0),
+        ),
+        _trip_sensor(
+            "trips_today",
+            state_class=SensorStateClass.TOTAL_INCREASING,
+            trip_fn=lambda trips: trips.trips_today,
+        ),
+        _trip_sensor(
+            "distance_driven",
+            device_class=SensorDeviceClass.DISTANCE,
+            state_class=SensorStateClass.TOTAL_INCREASING,
+            native_unit_of_measurement=UnitOfLength.KILOMETERS,
+            suggested_display_precision=1,
+            trip_fn=lambda trips: trips.distance_driven_km,
+        ),
+    )
+}
+
+
+def _bind_trip_sensor(
+    description: FlexApiTripSensorEntityDescription, trips: TripRecorder
+) -> FlexApiTripSensorEntityDescription:
+    """The description reading one gateway's trips."""
+    trip_fn = description.trip_fn
+    return replace(description, value_fn=lambda _store: trip_fn(trips))
+
+
 def describe_parameter(param: Parameter) -> FlexApiSensorEntityDescription:
     """The sensor description of a catalog parameter."""
     kwargs = description_kwargs(param)
@@ -148,6 +220,10 @@ async def async_setup_entry(
     )
 
     def describe(key: str) -> Iterable[FlexApiSensor]:
+        if (trip_sensor := TRIP_SENSORS.get(key)) is not None:
+            return [
+                FlexApiSensor(runtime, _bind_trip_sensor(trip_sensor, runtime.trips))
+            ]
         if key in ("gnss.date", "gnss.time"):
             return [FlexApiSensor(runtime, GNSS_DATETIME)]
         param = lookup(key)
@@ -167,4 +243,5 @@ async def async_setup_entry(
         # A probe is named from its tempN_name: it waits for data to be named.
         restorable=lambda key: not ONE_WIRE_TEMPERATURE.match(key),
         derived=(GNSS_DATETIME,),
+        initial=TRIP_SENSORS,
     )

@@ -1,0 +1,206 @@
+"""Trips of one gateway: the pure tracker, its timers and its listeners.
+
+The runtime feeds :meth:`TripRecorder.feed` with each accepted timed upload
+(replays never get here, and the tracker drops any older group data too).
+The recorder keeps the silent-gateway timer (a trip whose gateway says
+nothing for the end delay ends at its last data), resets "trips today" at
+local midnight, asks the runtime to save the tracker when a trip starts or
+ends, and tells the trip entities what changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Set
+from datetime import datetime
+import time
+from typing import Any
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.event import async_call_later, async_track_time_change
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    CONF_GNSS_SPEED_UNIT,
+    CONF_TRIP_END_DELAY,
+    CONF_TRIP_MIN_DISTANCE,
+    SPEED_KNOTS,
+)
+from .protocol.trips import (
+    DEFAULT_END_DELAY,
+    DEFAULT_MIN_DISTANCE,
+    KNOT_KMH,
+    TRIP_GROUPS,
+    TripEvent,
+    TripSettings,
+    TripTracker,
+)
+
+#: The store key trip entities listen on (no gateway key has no dot).
+TRIPS_KEY = "trips"
+#: The shortest pause before the silence timer looks again.
+MIN_TIMER_DELAY = 1.0
+
+
+def local_day(timestamp: float) -> str:
+    """The local (Home Assistant time zone) date of a UNIX time."""
+    return dt_util.as_local(dt_util.utc_from_timestamp(timestamp)).date().isoformat()
+
+
+def settings_from_options(options: Mapping[str, Any]) -> TripSettings:
+    """The tracker's settings from an entry's options."""
+    return TripSettings(
+        end_delay=float(options.get(CONF_TRIP_END_DELAY, DEFAULT_END_DELAY)),
+        min_distance_m=float(options.get(CONF_TRIP_MIN_DISTANCE, DEFAULT_MIN_DISTANCE)),
+        gnss_speed_factor=KNOT_KMH
+        if options.get(CONF_GNSS_SPEED_UNIT) == SPEED_KNOTS
+        else 1.0,
+    )
+
+
+class TripRecorder:
+    """The trip tracker of one gateway entry, with its timers."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        options: Mapping[str, Any],
+        *,
+        notify: Callable[[], None],
+        save: Callable[[], None],
+    ) -> None:
+        """Start with no trip; ``notify`` wakes the trip entities, ``save`` stores."""
+        self.hass = hass
+        self.settings = settings_from_options(options)
+        self.tracker = TripTracker(self.settings, day=local_day)
+        self._notify = notify
+        self._save = save
+        self._listeners: list[Callable[[TripEvent], None]] = []
+        self._timer: CALLBACK_TYPE | None = None
+        self._midnight: CALLBACK_TYPE | None = None
+        #: Monotonic time the tracker's newest data was fed (or the start).
+        self._fed_at = time.monotonic()
+        self._shown = self._state()
+
+    # -- lifecycle ------------------------------------------------------------
+
+    def restore(self, data: Any) -> None:
+        """Continue from what :meth:`as_dict` saved (before the start)."""
+        self.tracker = TripTracker.from_dict(data, self.settings, day=local_day)
+        self._shown = self._state()
+
+    def as_dict(self) -> dict[str, Any]:
+        """What the entry's store keeps."""
+        return self.tracker.as_dict()
+
+    @callback
+    def async_start(self) -> None:
+        """Start the timers; a restored trip gets a full end delay to hear data."""
+        self._fed_at = time.monotonic()
+        self._midnight = async_track_time_change(
+            self.hass, self._at_midnight, hour=0, minute=0, second=0
+        )
+        self._schedule()
+
+    @callback
+    def async_stop(self) -> None:
+        """Cancel the timers (the trip stays in progress, to be restored)."""
+        for cancel in (self._timer, self._midnight):
+            if cancel is not None:
+                cancel()
+        self._timer = self._midnight = None
+
+    # -- what entities read ---------------------------------------------------
+
+    @callback
+    def async_add_listener(
+        self, listener: Callable[[TripEvent], None]
+    ) -> CALLBACK_TYPE:
+        """Call ``listener`` with every trip event."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    @property
+    def in_progress(self) -> bool:
+        """Whether a trip is in progress."""
+        return self.tracker.in_progress
+
+    @property
+    def distance_driven_km(self) -> float:
+        """The GNSS odometer."""
+        return self.tracker.distance_driven_km
+
+    @property
+    def last_trip(self) -> dict[str, Any] | None:
+        """The data of the last reported trip."""
+        return self.tracker.last_trip
+
+    @property
+    def trips_today(self) -> int:
+        """Trips ended today (local time)."""
+        return self.tracker.trips_on(dt_util.now().date().isoformat())
+
+    # -- input ----------------------------------------------------------------
+
+    @callback
+    def feed(
+        self, groups: Set[str], data: Mapping[str, Any], values: Mapping[str, Any]
+    ) -> None:
+        """One accepted timed upload: its data groups, wire data, the store."""
+        if groups.isdisjoint(TRIP_GROUPS):
+            return
+        before = self.tracker.last_time
+        events = self.tracker.update(
+            values,
+            groups,
+            received=time.time(),
+            stamps={g: data.get(f"{g}.ts") for g in groups & TRIP_GROUPS},
+        )
+        if self.tracker.last_time != before:
+            self._fed_at = time.monotonic()
+        self._after(events)
+
+    def _state(self) -> tuple[Any, ...]:
+        tracker = self.tracker
+        return (
+            tracker.in_progress,
+            tracker.distance_driven_km,
+            id(tracker.last_trip),
+        )
+
+    @callback
+    def _after(self, events: list[TripEvent]) -> None:
+        for event in events:
+            for listener in tuple(self._listeners):
+                listener(event)
+        state = self._state()
+        if state != self._shown:
+            if state[0] != self._shown[0]:
+                self._save()  # started, ended or discarded: keep it now
+            self._shown = state
+            self._notify()
+        self._schedule()
+
+    # -- timers ---------------------------------------------------------------
+
+    @callback
+    def _schedule(self) -> None:
+        tracker = self.tracker
+        if self._timer is not None or (deadline := tracker.deadline()) is None:
+            return
+        last = tracker.last_time or deadline
+        elapsed = time.monotonic() - self._fed_at
+        self._timer = async_call_later(
+            self.hass, max(MIN_TIMER_DELAY, deadline - last - elapsed), self._expire
+        )
+
+    @callback
+    def _expire(self, _now: datetime) -> None:
+        """The end delay may have passed in silence: end the trip if so."""
+        self._timer = None
+        if (last := self.tracker.last_time) is None:
+            return
+        self._after(self.tracker.expire(last + time.monotonic() - self._fed_at))
+
+    @callback
+    def _at_midnight(self, _now: datetime) -> None:
+        self._notify()
