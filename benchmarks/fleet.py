@@ -7,8 +7,13 @@ Run from the repository root::
 
 For each N: a fresh Mosquitto, a fresh ``hass -c`` with one FlexAPI entry per
 gateway (``FLEET-1`` .. ``FLEET-N``), then the simulator's fleet (the same as
-``python -m simulator --count N``, at the default upload intervals), started
-once every entry is loaded. Reported:
+``python -m simulator --count N --stagger 10``, at the default upload
+intervals), started once every entry is loaded. The gateways' uploads are
+spread evenly over the 10 s interval (``--stagger``), as in a real fleet
+whose gateways booted at different times; ``--stagger 0`` sends every
+gateway's uploads in the same instant, the worst case (what a broker restart
+causes, for one interval). ``--broker KEY=VALUE`` adds a Mosquitto setting
+(e.g. ``max_queued_messages=10000``). Reported:
 
 * setup: seconds from starting hass until every entry is loaded;
 * memory per gateway: RSS growth over a hass with no gateway, divided by N,
@@ -133,9 +138,16 @@ def baseline(idle_seconds: float) -> Baseline:
             hass.stop()
 
 
-def run_fleet(count: int, base: Baseline, warmup: float, window: float) -> FleetResult:
+def run_fleet(
+    count: int,
+    base: Baseline,
+    warmup: float,
+    window: float,
+    stagger: float = 10.0,
+    broker_settings: dict[str, str] | None = None,
+) -> FleetResult:
     """Start hass with ``count`` entries, then the fleet; measure."""
-    with Mosquitto() as broker:
+    with Mosquitto(settings=broker_settings) as broker:
         ids = [f"{PREFIX}-{n}" for n in range(1, count + 1)]
         hass = HassProcess(broker, ids)
         wire = Wire(broker)
@@ -147,6 +159,7 @@ def run_fleet(count: int, base: Baseline, warmup: float, window: float) -> Fleet
                 client_id=PREFIX,
                 count=count,
                 seed=1,
+                stagger=stagger,
             )
         )
         try:
@@ -231,12 +244,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=40.0, help="seconds")
     parser.add_argument("--window", type=float, default=120.0, help="seconds")
     parser.add_argument("--idle", type=float, default=20.0, help="seconds")
+    parser.add_argument(
+        "--stagger",
+        type=float,
+        default=10.0,
+        help="seconds over which the gateways' uploads are spread (0: all at once)",
+    )
+    parser.add_argument(
+        "--broker",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a mosquitto.conf setting, e.g. max_queued_messages=10000",
+    )
     args = parser.parse_args(argv)
+    settings = dict(item.split("=", 1) for item in args.broker)
+    print(
+        f"uploads spread over {args.stagger:g} s; broker settings:"
+        f" {settings or 'Mosquitto defaults'}",
+        flush=True,
+    )
     base = baseline(args.idle)
     results = []
     for count in args.counts:
         print(f"== {count} gateways", flush=True)
-        results.append(run_fleet(count, base, args.warmup, args.window))
+        results.append(
+            run_fleet(count, base, args.warmup, args.window, args.stagger, settings)
+        )
         report(base, results)
     return 0
 
