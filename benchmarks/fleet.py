@@ -78,6 +78,14 @@ class FleetResult:
     entities: int
     errors: int
     broker_dropped: int = -1
+    #: Dropped by the broker during the warm-up / the measured window.
+    dropped_warmup: int = -1
+    dropped_window: int = -1
+    #: Most messages the broker held (HA's backlog), and when (s after start).
+    peak_backlog: int = 0
+    peak_at: float = 0.0
+    #: CPU share of one core during the warm-up (first uploads, entity creation).
+    warmup_cpu: float = 0.0
 
     @property
     def lost(self) -> int:
@@ -86,13 +94,24 @@ class FleetResult:
 
 
 class BrokerDrops:
-    """Mosquitto's count of dropped messages, from its ``$SYS`` topic."""
+    """Mosquitto's own counters, from its ``$SYS`` topics.
 
-    TOPIC = "$SYS/broker/publish/messages/dropped"
+    The benchmark's broker publishes them every second (``sys_interval 1``):
+    the messages it dropped, and the messages it holds (queued for or in
+    flight to a subscriber; the other clients here hold next to none), whose
+    peak is HA's backlog.
+    """
+
+    DROPPED = "$SYS/broker/publish/messages/dropped"
+    STORED = "$SYS/broker/store/messages/count"
 
     def __init__(self, broker: Mosquitto) -> None:
-        """Subscribe to the counter (Mosquitto publishes it every 10 s)."""
+        """Subscribe to the counters."""
         self.value = -1
+        self.stored = 0
+        self.peak = 0
+        self.peak_at = 0.0
+        self.since = time.monotonic()
         self.updated = threading.Event()
         self.client = Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
@@ -101,18 +120,28 @@ class BrokerDrops:
         )
         self.client.on_message = self._on_message
         self.client.connect(broker.host, broker.port)
-        self.client.subscribe(self.TOPIC, 0)
+        self.client.subscribe([(self.DROPPED, 0), (self.STORED, 0)])
         self.client.loop_start()
 
     def _on_message(self, _client: Client, _userdata: Any, msg: MQTTMessage) -> None:
         try:
-            self.value = int(msg.payload)
+            value = int(msg.payload)
         except ValueError:
             return
+        if msg.topic == self.STORED:
+            self.stored = value
+            if value > self.peak:
+                self.peak, self.peak_at = value, time.monotonic() - self.since
+            return
+        self.value = value
         self.updated.set()
 
+    def reset_peak(self) -> None:
+        """Measure the peak from now on."""
+        self.peak, self.since = 0, time.monotonic()
+
     def latest(self, timeout: float = 12.0) -> int:
-        """Wait for the next publication of the counter; return it."""
+        """Wait for the next publication of the drop counter; return it."""
         self.updated.clear()
         self.updated.wait(timeout)
         return self.value
@@ -147,7 +176,7 @@ def run_fleet(
     broker_settings: dict[str, str] | None = None,
 ) -> FleetResult:
     """Start hass with ``count`` entries, then the fleet; measure."""
-    with Mosquitto(settings=broker_settings) as broker:
+    with Mosquitto(settings={"sys_interval": 1, **(broker_settings or {})}) as broker:
         ids = [f"{PREFIX}-{n}" for n in range(1, count + 1)]
         hass = HassProcess(broker, ids)
         wire = Wire(broker)
@@ -168,13 +197,19 @@ def run_fleet(
             setup = wire.wait_loaded(hass, count)
             wire.ask("count")
             before = wire.ask("stats")
+            dropped0 = drops.latest()
+            cpu_w, wall_w = cpu_seconds(hass.pid), time.monotonic()
+            drops.reset_peak()
             simulator.start(timeout=60)
             time.sleep(warmup)  # first uploads create the entities
+            warmup_cpu = (cpu_seconds(hass.pid) - cpu_w) / (time.monotonic() - wall_w)
+            dropped1 = drops.latest()
             handled0 = wire.ask("stats")["flexapi_messages"]
             cpu0, wall0 = cpu_seconds(hass.pid), time.monotonic()
             time.sleep(window)
             cpu = cpu_seconds(hass.pid) - cpu0
             wall = time.monotonic() - wall0
+            dropped2 = drops.latest()
             stats = wire.ask("stats")
             handled = stats["flexapi_messages"] - handled0
             rss = rss_bytes(hass.pid)
@@ -196,6 +231,11 @@ def run_fleet(
                 entities=final["entities"],
                 errors=len(hass.errors_logged()),
                 broker_dropped=dropped,
+                dropped_warmup=dropped1 - dropped0,
+                dropped_window=dropped2 - dropped1,
+                peak_backlog=drops.peak,
+                peak_at=drops.peak_at,
+                warmup_cpu=warmup_cpu,
             )
         finally:
             drops.stop()
@@ -224,6 +264,13 @@ def report(base: Baseline, results: Sequence[FleetResult]) -> None:
             f" {100 * r.cpu_share:>7.1f} {r.msgs_per_s:>7.1f} {r.us_per_msg:>8.0f}"
             f" {r.lost:>6} {r.published:>9} {r.entities:>8} {r.errors:>6}"
             f" {r.broker_dropped:>12}"
+        )
+    for r in results:
+        print(
+            f"{r.count:>8} gateways: warm-up CPU {100 * r.warmup_cpu:.0f} % of a core;"
+            f" broker dropped {r.dropped_warmup} in the warm-up,"
+            f" {r.dropped_window} in the window; its peak backlog"
+            f" {r.peak_backlog} messages, {r.peak_at:.0f} s after the fleet started"
         )
     if len(results) > 1:
         first, last = results[0], results[-1]

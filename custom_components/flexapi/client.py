@@ -35,7 +35,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util.hass_dict import HassKey
 
-from . import const
+from . import const, logmask
 from .const import REQUEST_RETRIES, REQUEST_TIMEOUT, SPACING_MARGIN
 from .protocol import messages as msgs
 from .protocol.errors import (
@@ -87,6 +87,8 @@ class SharedSubscription:
         self.subscribed_at = 0.0
         #: The wait for HA's re-subscription after the latest reconnect.
         self._resubscribed: asyncio.Task[None] | None = None
+        #: HA's MQTT debug lines about the prefix hide gateways' personal data.
+        self._unwatch = logmask.watch_prefix(self.prefix)
 
     @classmethod
     async def async_attach(
@@ -215,6 +217,7 @@ class SharedSubscription:
         self._unsubscribe.clear()
         if self._resubscribed is not None:
             self._resubscribed.cancel()
+        self._unwatch()
         shared = self.hass.data.get(DATA_SHARED, {})
         if shared.get(self.prefix) is self:
             del shared[self.prefix]
