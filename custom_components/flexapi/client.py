@@ -169,11 +169,10 @@ class SharedSubscription:
         """Done once HA has subscribed again after a reconnect (or timed out).
 
         Call it with ``mqtt.async_on_subscribe_done`` when HA reports the
-        connection is back. HA queues its
-        re-subscriptions right after telling, so the acknowledgements are
-        awaited from the next loop turn; until then the hook would report
-        the old subscriptions as live. The devices of the prefix share one
-        wait.
+        connection is back. HA queues its re-subscriptions right after
+        telling, so the acknowledgements are awaited from the next loop
+        turn; until then the hook would report the old subscriptions as
+        live. The devices of the prefix share one wait.
         """
         if self._resubscribed is None or self._resubscribed.done():
             self._resubscribed = self.hass.async_create_background_task(
