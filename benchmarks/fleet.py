@@ -7,8 +7,15 @@ Run from the repository root::
 
 For each N: a fresh Mosquitto, a fresh ``hass -c`` with one FlexAPI entry per
 gateway (``FLEET-1`` .. ``FLEET-N``), then the simulator's fleet (the same as
-``python -m simulator --count N``, at the default upload intervals), started
-once every entry is loaded. Reported:
+``python -m simulator --count N --stagger 10``, at the default upload
+intervals), started once every entry is loaded. The gateways' uploads are
+spread evenly over the 10 s interval (``--stagger``), as in a real fleet
+whose gateways booted at different times; ``--stagger 0`` sends every
+gateway's uploads in the same instant, every interval: the worst case (a
+broker restart comes close once: every gateway reconnects and uploads all
+its groups at once). ``--broker KEY=VALUE`` adds a Mosquitto setting (e.g.
+``max_queued_messages=10000``); the benchmark's broker always publishes its
+``$SYS`` counters every second. Reported:
 
 * setup: seconds from starting hass until every entry is loaded;
 * memory per gateway: RSS growth over a hass with no gateway, divided by N,
@@ -22,7 +29,12 @@ once every entry is loaded. Reported:
   machine), so an upload counted as published did reach the broker;
 * broker drops: Mosquitto's own count of messages it dropped
   (``$SYS/broker/publish/messages/dropped``: a client's queue of
-  ``max_queued_messages``, 1000 by default, overflowed), read at the end.
+  ``max_queued_messages``, 1000 by default, overflowed), read at the end,
+  and how many of them in the warm-up and in the window;
+* the broker's peak backlog (``$SYS/broker/store/messages/count``: messages
+  queued for or in flight to a subscriber, about 50 retained ``$SYS``
+  messages included) and when it occurred, and hass's CPU share during the
+  warm-up.
 
 Nothing is asserted about timing; the goal (CPU per message at 500 within
 1.2× of the figure at 10, nothing lost) is printed next to the figures.
@@ -73,6 +85,14 @@ class FleetResult:
     entities: int
     errors: int
     broker_dropped: int = -1
+    #: Dropped by the broker during the warm-up / the measured window.
+    dropped_warmup: int = -1
+    dropped_window: int = -1
+    #: Most messages the broker held (HA's backlog), and when (s after start).
+    peak_backlog: int = 0
+    peak_at: float = 0.0
+    #: CPU share of one core during the warm-up (first uploads, entity creation).
+    warmup_cpu: float = 0.0
 
     @property
     def lost(self) -> int:
@@ -81,13 +101,24 @@ class FleetResult:
 
 
 class BrokerDrops:
-    """Mosquitto's count of dropped messages, from its ``$SYS`` topic."""
+    """Mosquitto's own counters, from its ``$SYS`` topics.
 
-    TOPIC = "$SYS/broker/publish/messages/dropped"
+    The benchmark's broker publishes them every second (``sys_interval 1``):
+    the messages it dropped, and the messages it holds (queued for or in
+    flight to a subscriber; the other clients here hold next to none), whose
+    peak is HA's backlog.
+    """
+
+    DROPPED = "$SYS/broker/publish/messages/dropped"
+    STORED = "$SYS/broker/store/messages/count"
 
     def __init__(self, broker: Mosquitto) -> None:
-        """Subscribe to the counter (Mosquitto publishes it every 10 s)."""
+        """Subscribe to the counters."""
         self.value = -1
+        self.stored = 0
+        self.peak = 0
+        self.peak_at = 0.0
+        self.since = time.monotonic()
         self.updated = threading.Event()
         self.client = Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
@@ -96,18 +127,28 @@ class BrokerDrops:
         )
         self.client.on_message = self._on_message
         self.client.connect(broker.host, broker.port)
-        self.client.subscribe(self.TOPIC, 0)
+        self.client.subscribe([(self.DROPPED, 0), (self.STORED, 0)])
         self.client.loop_start()
 
     def _on_message(self, _client: Client, _userdata: Any, msg: MQTTMessage) -> None:
         try:
-            self.value = int(msg.payload)
+            value = int(msg.payload)
         except ValueError:
             return
+        if msg.topic == self.STORED:
+            self.stored = value
+            if value > self.peak:
+                self.peak, self.peak_at = value, time.monotonic() - self.since
+            return
+        self.value = value
         self.updated.set()
 
+    def reset_peak(self) -> None:
+        """Measure the peak from now on (Mosquitto publishes changes only)."""
+        self.peak, self.peak_at, self.since = self.stored, 0.0, time.monotonic()
+
     def latest(self, timeout: float = 12.0) -> int:
-        """Wait for the next publication of the counter; return it."""
+        """Wait for the next publication of the drop counter; return it."""
         self.updated.clear()
         self.updated.wait(timeout)
         return self.value
@@ -133,9 +174,16 @@ def baseline(idle_seconds: float) -> Baseline:
             hass.stop()
 
 
-def run_fleet(count: int, base: Baseline, warmup: float, window: float) -> FleetResult:
+def run_fleet(
+    count: int,
+    base: Baseline,
+    warmup: float,
+    window: float,
+    stagger: float = 10.0,
+    broker_settings: dict[str, str] | None = None,
+) -> FleetResult:
     """Start hass with ``count`` entries, then the fleet; measure."""
-    with Mosquitto() as broker:
+    with Mosquitto(settings={"sys_interval": 1, **(broker_settings or {})}) as broker:
         ids = [f"{PREFIX}-{n}" for n in range(1, count + 1)]
         hass = HassProcess(broker, ids)
         wire = Wire(broker)
@@ -147,6 +195,7 @@ def run_fleet(count: int, base: Baseline, warmup: float, window: float) -> Fleet
                 client_id=PREFIX,
                 count=count,
                 seed=1,
+                stagger=stagger,
             )
         )
         try:
@@ -155,13 +204,19 @@ def run_fleet(count: int, base: Baseline, warmup: float, window: float) -> Fleet
             setup = wire.wait_loaded(hass, count)
             wire.ask("count")
             before = wire.ask("stats")
+            dropped0 = drops.latest()
+            cpu_w, wall_w = cpu_seconds(hass.pid), time.monotonic()
+            drops.reset_peak()
             simulator.start(timeout=60)
             time.sleep(warmup)  # first uploads create the entities
+            warmup_cpu = (cpu_seconds(hass.pid) - cpu_w) / (time.monotonic() - wall_w)
+            dropped1 = drops.latest()
             handled0 = wire.ask("stats")["flexapi_messages"]
             cpu0, wall0 = cpu_seconds(hass.pid), time.monotonic()
             time.sleep(window)
             cpu = cpu_seconds(hass.pid) - cpu0
             wall = time.monotonic() - wall0
+            dropped2 = drops.latest()
             stats = wire.ask("stats")
             handled = stats["flexapi_messages"] - handled0
             rss = rss_bytes(hass.pid)
@@ -183,6 +238,11 @@ def run_fleet(count: int, base: Baseline, warmup: float, window: float) -> Fleet
                 entities=final["entities"],
                 errors=len(hass.errors_logged()),
                 broker_dropped=dropped,
+                dropped_warmup=dropped1 - dropped0,
+                dropped_window=dropped2 - dropped1,
+                peak_backlog=drops.peak,
+                peak_at=drops.peak_at,
+                warmup_cpu=warmup_cpu,
             )
         finally:
             drops.stop()
@@ -212,6 +272,13 @@ def report(base: Baseline, results: Sequence[FleetResult]) -> None:
             f" {r.lost:>6} {r.published:>9} {r.entities:>8} {r.errors:>6}"
             f" {r.broker_dropped:>12}"
         )
+    for r in results:
+        print(
+            f"{r.count:>8} gateways: warm-up CPU {100 * r.warmup_cpu:.0f} % of a core;"
+            f" broker dropped {r.dropped_warmup} in the warm-up,"
+            f" {r.dropped_window} in the window; its peak backlog"
+            f" {r.peak_backlog} messages, {r.peak_at:.0f} s after the fleet started"
+        )
     if len(results) > 1:
         first, last = results[0], results[-1]
         ratio = last.us_per_msg / first.us_per_msg
@@ -231,12 +298,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=40.0, help="seconds")
     parser.add_argument("--window", type=float, default=120.0, help="seconds")
     parser.add_argument("--idle", type=float, default=20.0, help="seconds")
+    parser.add_argument(
+        "--stagger",
+        type=float,
+        default=10.0,
+        help="seconds over which the gateways' uploads are spread (0: all at once)",
+    )
+    parser.add_argument(
+        "--broker",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a mosquitto.conf setting, e.g. max_queued_messages=10000",
+    )
     args = parser.parse_args(argv)
+    settings = dict(item.split("=", 1) for item in args.broker)
+    print(
+        f"uploads spread over {args.stagger:g} s; broker settings:"
+        f" {settings or 'Mosquitto defaults'}",
+        flush=True,
+    )
     base = baseline(args.idle)
     results = []
     for count in args.counts:
         print(f"== {count} gateways", flush=True)
-        results.append(run_fleet(count, base, args.warmup, args.window))
+        results.append(
+            run_fleet(count, base, args.warmup, args.window, args.stagger, settings)
+        )
         report(base, results)
     return 0
 

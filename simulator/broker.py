@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 import contextlib
 from pathlib import Path
 import shutil
@@ -33,10 +34,20 @@ def free_port(host: str = "127.0.0.1") -> int:
 class Mosquitto:
     """Run ``mosquitto`` on 127.0.0.1 and a free port until stopped."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int | None = None) -> None:
-        """Pick the port; :meth:`start` launches the broker."""
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        settings: Mapping[str, int | str] | None = None,
+    ) -> None:
+        """Pick the port; :meth:`start` launches the broker.
+
+        ``settings`` are extra ``mosquitto.conf`` lines, e.g.
+        ``{"max_queued_messages": 10000}``.
+        """
         self.host = host
         self.port = port or free_port(host)
+        self.settings = dict(settings or {})
         self._dir = Path(tempfile.mkdtemp(prefix="flexapi-mosquitto-"))
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -59,7 +70,8 @@ class Mosquitto:
             "allow_anonymous true\n"
             "persistence false\n"
             f"log_dest file {self.log_path}\n"
-            "log_type error\nlog_type warning\nlog_type notice\n",
+            "log_type error\nlog_type warning\nlog_type notice\n"
+            + "".join(f"{key} {value}\n" for key, value in self.settings.items()),
             encoding="utf-8",
         )
         self._process = subprocess.Popen(

@@ -85,6 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="number of devices (default 1)",
     )
     parser.add_argument(
+        "--stagger",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="spread the devices' uploads evenly over this many seconds instead"
+        " of sending every device's at the same instant (e.g. 10 with --count)",
+    )
+    parser.add_argument(
         "--digit-zero-do",
         action="store_true",
         help="report digital outputs as io.D01 (digit zero, as the 1.0.8 examples)",
@@ -155,6 +163,7 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         client_id=args.client_id,
         prefix=args.prefix,
         count=args.count,
+        stagger=args.stagger,
         digit_zero_do=args.digit_zero_do,
         include_invalid=args.include_invalid,
         seed=args.seed,

@@ -185,12 +185,18 @@ class Device:
 
     # -- time ---------------------------------------------------------------------
 
-    def start(self, now: float) -> None:
-        """(Re)connected: upload every enabled group at once, then on its interval."""
+    def start(self, now: float, delay: float = 0.0) -> None:
+        """(Re)connected: upload every enabled group, then on its interval.
+
+        The first uploads go out ``delay`` seconds after ``now`` (at once by
+        default): a fleet spreads them, as gateways that booted at different
+        times do.
+        """
         self.advance(now)
+        first = now + max(delay, 0.0)
         for settings in self._all_settings().values():
-            settings.next_due = now if settings.interval > 0 else None
-        self._next_forward = now + self._forward_gap()
+            settings.next_due = first if settings.interval > 0 else None
+        self._next_forward = first + self._forward_gap()
 
     def advance(self, now: float) -> None:
         """Run the physics up to ``now``; digital input changes queue events."""

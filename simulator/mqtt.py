@@ -49,6 +49,10 @@ class SimulatorConfig:
     keepalive: int = 60
     #: Longest pause between reconnection attempts (paho doubles from 1 s).
     max_reconnect_delay: int = 30
+    #: Seconds over which the devices' first uploads after each (re)connect are
+    #: spread evenly (device k of N starts k/N of it late). 0: all at once,
+    #: so every device uploads in the same instant, on every interval.
+    stagger: float = 0.0
 
     def __post_init__(self) -> None:
         """Reject settings no device could run with."""
@@ -58,6 +62,8 @@ class SimulatorConfig:
             raise ValueError("count must be at least 1")
         if self.time_scale <= 0:
             raise ValueError("time_scale must be positive")
+        if self.stagger < 0:
+            raise ValueError("stagger must not be negative")
         if self.qos not in (0, 1):
             raise ValueError("FlexAPI uses QoS 0 or 1")
         for client_id in self.device_ids():
@@ -238,9 +244,10 @@ class Simulator:
         if self._pending_subscriptions:
             return
         now = time.time()
+        spread = self.config.stagger / len(self.devices)
         with self.lock:
-            for device in self.devices:
-                device.start(now)
+            for index, device in enumerate(self.devices):
+                device.start(now, index * spread)
         _LOGGER.info("%d device(s) subscribed and running", len(self.devices))
         self._ready.set()
 

@@ -15,7 +15,7 @@ from homeassistant.components.mqtt import MQTT_CONNECTION_STATE
 from homeassistant.components.mqtt.models import DATA_MQTT
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_send
@@ -26,7 +26,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
-from custom_components.flexapi.const import DOMAIN
+from custom_components.flexapi.const import DOMAIN, SUBSCRIBE_DONE_TIMEOUT
 from custom_components.flexapi.entity import FlexApiEntity
 from custom_components.flexapi.protocol.errors import (
     FlexApiError,
@@ -110,29 +110,41 @@ def fire(hass: HomeAssistant, topic: str, payload: Any) -> None:
 # -- broker outage ----------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("subscribe_settle")
-async def test_reconnect_asks_for_a_summary_once_subscribed(
+class SubscribeDone:
+    """An ``mqtt.async_on_subscribe_done`` whose broker acknowledges on demand."""
+
+    def __init__(self) -> None:
+        """Nothing is waited for yet."""
+        self.waiting: dict[str, list[CALLBACK_TYPE]] = {}
+        self.stopped = 0
+
+    def __call__(
+        self, hass: HomeAssistant, topic: str, qos: int, on_done: CALLBACK_TYPE
+    ) -> CALLBACK_TYPE:
+        """Register ``on_done`` for ``topic``; return the stop callback."""
+        assert qos == 1
+        self.waiting.setdefault(topic, []).append(on_done)
+
+        def stop() -> None:
+            self.stopped += 1
+
+        return stop
+
+    def acknowledge(self) -> None:
+        """The broker acknowledges every subscription waited for."""
+        waiting, self.waiting = self.waiting, {}
+        for callbacks in waiting.values():
+            for on_done in callbacks:
+                on_done()
+
+
+async def refresh_brings_fresh_data(
     hass: HomeAssistant,
     mqtt_mock: MqttMockHAClient,
     freezer: FrozenDateTimeFactory,
-    runtime: FlexApiRuntime,
     spec_examples: dict[str, Any],
 ) -> None:
-    """After a reconnect a summary refresh brings fresh data, once, after the settle."""
-    fire(hass, BASE + "summary/info", spec_examples["summary"])
-    await settle(hass)
-    assert hass.states.get(SPEED).state != STATE_UNAVAILABLE
-
-    set_broker(hass, False)
-    await settle(hass)
-    assert hass.states.get(SPEED).state == STATE_UNAVAILABLE
-    # The broker flaps: two reconnects, one refresh.
-    set_broker(hass, True)
-    set_broker(hass, False)
-    set_broker(hass, True)
-    await settle(hass)
-    assert published(mqtt_mock, SUMMARY_REFRESH) == []  # HA re-subscribes first
-    await advance(hass, freezer, SETTLE)
+    """The one reconnect refresh is answered; no second one follows."""
     assert len(published(mqtt_mock, SUMMARY_REFRESH)) == 1
     request = last_payload(mqtt_mock, SUMMARY_REFRESH)
     respond(
@@ -145,6 +157,88 @@ async def test_reconnect_asks_for_a_summary_once_subscribed(
     assert hass.states.get(SPEED).state == "42"
     await advance(hass, freezer, 3 * REQUEST_SPACING)
     assert len(published(mqtt_mock, SUMMARY_REFRESH)) == 1
+
+
+async def go_unavailable(hass: HomeAssistant, spec_examples: dict[str, Any]) -> None:
+    """An upload, then the broker goes away: the entities go unavailable."""
+    fire(hass, BASE + "summary/info", spec_examples["summary"])
+    await settle(hass)
+    assert hass.states.get(SPEED).state != STATE_UNAVAILABLE
+    set_broker(hass, False)
+    await settle(hass)
+    assert hass.states.get(SPEED).state == STATE_UNAVAILABLE
+
+
+@pytest.mark.usefixtures("subscribe_settle")
+async def test_reconnect_refresh_waits_the_settle_on_older_releases(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    freezer: FrozenDateTimeFactory,
+    runtime: FlexApiRuntime,
+    spec_examples: dict[str, Any],
+) -> None:
+    """Before 2025.12 (no subscribe-done hook): one refresh after the settle."""
+    await go_unavailable(hass, spec_examples)
+    with patch.object(mqtt, "async_on_subscribe_done", None, create=True):
+        # The broker flaps: two reconnects, one refresh.
+        set_broker(hass, True)
+        set_broker(hass, False)
+        set_broker(hass, True)
+        await settle(hass)
+        assert published(mqtt_mock, SUMMARY_REFRESH) == []  # HA re-subscribes first
+        await advance(hass, freezer, SETTLE - 0.01)
+        assert published(mqtt_mock, SUMMARY_REFRESH) == []
+        await advance(hass, freezer, 0.02)
+        await refresh_brings_fresh_data(hass, mqtt_mock, freezer, spec_examples)
+
+
+@pytest.mark.usefixtures("subscribe_settle")
+async def test_reconnect_refresh_goes_out_once_resubscribed(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    freezer: FrozenDateTimeFactory,
+    runtime: FlexApiRuntime,
+    spec_examples: dict[str, Any],
+) -> None:
+    """With the subscribe-done hook: the refresh follows the SUBACKs, no settle."""
+    await go_unavailable(hass, spec_examples)
+    hook = SubscribeDone()
+    with patch.object(mqtt, "async_on_subscribe_done", hook, create=True):
+        set_broker(hass, True)
+        set_broker(hass, False)
+        set_broker(hass, True)
+        await settle(hass)
+        # One wait for the prefix's three filters, registered after HA has
+        # queued its re-subscriptions.
+        assert sorted(hook.waiting) == sorted(prefix_subscriptions(""))
+        assert all(len(callbacks) == 1 for callbacks in hook.waiting.values())
+        await advance(hass, freezer, 0.3)
+        assert published(mqtt_mock, SUMMARY_REFRESH) == []  # not subscribed yet
+        hook.acknowledge()
+        await settle(hass)  # no time passes: well before the 1.5 s settle
+        assert hook.stopped == 3
+        await refresh_brings_fresh_data(hass, mqtt_mock, freezer, spec_examples)
+
+
+@pytest.mark.usefixtures("subscribe_settle")
+async def test_reconnect_refresh_without_acknowledgement_is_bounded(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    freezer: FrozenDateTimeFactory,
+    runtime: FlexApiRuntime,
+    spec_examples: dict[str, Any],
+) -> None:
+    """SUBACKs that never come hold the refresh SUBSCRIBE_DONE_TIMEOUT, no longer."""
+    await go_unavailable(hass, spec_examples)
+    hook = SubscribeDone()
+    with patch.object(mqtt, "async_on_subscribe_done", hook, create=True):
+        set_broker(hass, True)
+        await settle(hass)
+        await advance(hass, freezer, SUBSCRIBE_DONE_TIMEOUT - 0.01)
+        assert published(mqtt_mock, SUMMARY_REFRESH) == []
+        await advance(hass, freezer, 0.02)
+        assert hook.stopped == 3
+        await refresh_brings_fresh_data(hass, mqtt_mock, freezer, spec_examples)
 
 
 async def test_no_refresh_without_an_outage(

@@ -8,14 +8,14 @@ command cycle with a real-looking JWT (sent, refused, unauthorized), and
 the diagnostics of both entry kinds. A scanner, itself tested, then looks
 for every planted secret in every log record and every diagnostics output.
 
-Home Assistant itself, at debug level, echoes what it handles: its MQTT
-client each payload it receives or transmits ("Received message on ...",
-"Transmitting message on ..."), its core each state change ("Bus:Handling
-..."), where the location tracker's position and a userdata sensor's value
-are the entities' states by design. The integration masks the Bimetri JWT
-in those echoes too (it puts it into every command); what a gateway itself
-publishes (its IMEI, position, userdata) is left out of the scan of Home
-Assistant's echoes, and only there.
+Home Assistant itself, at debug level, echoes what it handles. Its MQTT
+client logs each payload it receives or transmits ("Received message on
+...", "Transmitting message on ..."): the integration masks the gateways'
+personal values there (``logmask``) and the Bimetri JWT, so those lines are
+scanned like the integration's own. HA's core logs each state change
+("Bus:Handling ..."), where the location tracker's position and a userdata
+sensor's value are the entities' states by design: what a gateway publishes
+is left out of the scan of those lines, and only there.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import json
 import logging
 import re
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.mqtt import DOMAIN as MQTT_DOMAIN
@@ -41,6 +42,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
+from custom_components.flexapi import logmask
 from custom_components.flexapi.const import DOMAIN, REQUEST_TIMEOUT
 from custom_components.flexapi.diagnostics import async_get_config_entry_diagnostics
 
@@ -51,7 +53,7 @@ from .bimetri_helpers import (
     tick,
     turns,
 )
-from .helpers import REQUEST_SPACING, answer, start
+from .helpers import REQUEST_SPACING, answer, make_entry, start
 
 pytestmark = pytest.mark.usefixtures("collect_started_tasks", "no_initial_requests")
 
@@ -75,14 +77,11 @@ LONGITUDE_2 = 2.294481
 
 #: Any JWT: three base64url parts, the first two JSON objects ("eyJ").
 JWT_PATTERN = re.compile(r"eyJ[\w-]{4,}\.eyJ[\w-]{4,}\.[\w-]{16,}")
-#: Home Assistant echoing raw wire traffic and state changes at debug level.
-HA_ECHOES = {
-    "homeassistant.components.mqtt.client": (
-        "Received message on",
-        "Transmitting message on",
-    ),
-    "homeassistant.core": ("Bus:Handling",),
-}
+#: Home Assistant echoing state changes at debug level (its MQTT client's
+#: echoes of wire traffic are scanned in full).
+HA_ECHOES = {"homeassistant.core": ("Bus:Handling",)}
+#: HA's MQTT client echoing wire traffic.
+MQTT_CLIENT = "homeassistant.components.mqtt.client"
 
 
 @dataclass(frozen=True)
@@ -123,8 +122,8 @@ def find_secrets(
 ) -> list[str]:
     """Kinds of secret ``text`` holds (any JWT-looking string is one too).
 
-    ``ha_echo``: the text is Home Assistant's echo of MQTT traffic or of a
-    state change; what gateways publish does not count there.
+    ``ha_echo``: the text is Home Assistant's echo of a state change; what
+    gateways publish does not count there.
     """
     found = [
         f"{secret.kind} ({spelling[:12]}…)"
@@ -193,18 +192,29 @@ def test_the_scanner_finds_any_jwt_and_passes_clean_text() -> None:
     other = make_jwt(1e9, signature="b3RoZXItc2lnbmF0dXJlLTEyMzQ1Njc4OTAxMjM0")
     assert find_secrets(f"token={other}") == [f"JWT-shaped ({other[:12]}…)"]
     assert find_secrets("eyJhbG…(redacted) 40.2 IMEI **REDACTED** 8621040") == []
-    echo = logging.LogRecord(
-        "homeassistant.components.mqtt.client",
+    state = logging.LogRecord(
+        "homeassistant.core",
         10,
         "",
         0,
-        "Received message on %s: %s",
-        ("v1/VG1/cellular1/info", f'{{"modem1.imei":"{IMEI}","t":"{BIMETRI_JWT}"}}'),
+        "Bus:Handling <Event state_changed[L]: %s>",
+        (f'new_state=<state sensor.vg1_imei={IMEI}; t="{BIMETRI_JWT}">',),
         None,
     )
-    (leak,) = log_leaks([echo])  # the JWT counts in HA's echo; the IMEI not
+    (leak,) = log_leaks([state])  # the JWT counts in HA's echo; the IMEI not
     assert "Bimetri JWT" in leak
     assert "IMEI" not in leak.split(":")[1]
+    received = logging.LogRecord(
+        MQTT_CLIENT,
+        10,
+        "",
+        0,
+        "Received%s message on %s (qos=%s): %s",
+        ("", "v1/VG1/cellular1/info", 1, f'{{"modem1.imei":"{IMEI}"}}'.encode()),
+        None,
+    )
+    (leak,) = log_leaks([received])  # HA's MQTT client: device data counts too
+    assert "IMEI" in leak
 
 
 # -- the run ----------------------------------------------------------------------
@@ -439,7 +449,17 @@ async def test_no_secret_in_any_log_or_diagnostics(
 
     # The run did reach the places a leak would be.
     messages = [record.getMessage() for record in caplog.records]
-    assert any(IMEI in m for m in messages)  # HA's own echo of the upload
+    # HA's MQTT client echoed the uploads and the requests, masked.
+    echoes = [r.getMessage() for r in caplog.records if r.name == MQTT_CLIENT]
+    assert any(
+        "Received message on v1/VG1/cellular1/info" in m
+        and '"modem1.imei": "**REDACTED**"' in m
+        for m in echoes
+    )
+    assert any(
+        "Transmitting message on v1/VG1/userdata/set" in m and "REDACTED" in m
+        for m in echoes
+    )
     assert any("setExtDO" in m for m in messages)
     assert any("redacted" in m for m in messages)  # the masked command echo
     assert diagnostics["flexapi"]["values"]
@@ -450,3 +470,64 @@ async def test_no_secret_in_any_log_or_diagnostics(
         "bimetri": [],
     }
     assert MQTT_DOMAIN in hass.config.components
+
+
+# -- the filter on HA's MQTT client logger ------------------------------------------
+
+
+def _our_filters() -> list[logging.Filter]:
+    return [
+        f
+        for f in logging.getLogger(MQTT_CLIENT).filters
+        if isinstance(f, logmask.GatewayPayloadFilter)
+    ]
+
+
+async def test_the_mqtt_log_filter_lives_as_long_as_an_entry(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient
+) -> None:
+    """Added with the first entry, kept while one is loaded, gone with the last."""
+    assert _our_filters() == []
+    entries = [make_entry("VG1"), make_entry("VG2"), make_entry("VG3", prefix="f/")]
+    for entry in entries:
+        entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        assert _our_filters() == [logmask.FILTER]
+    assert logmask.FILTER.roots == {"v1/": 1, "f/v1/": 1}
+    for entry in entries[:-1]:
+        assert await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()
+    assert _our_filters() == [logmask.FILTER]
+    assert logmask.FILTER.roots == {"f/v1/": 1}
+    assert await hass.config_entries.async_unload(entries[-1].entry_id)
+    await hass.async_block_till_done()
+    assert _our_filters() == []
+    assert logmask.FILTER.roots == {}
+
+
+@pytest.mark.parametrize("debug", [False, True])
+async def test_the_mqtt_log_filter_runs_only_for_debug_records(
+    hass: HomeAssistant,
+    flexapi_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    debug: bool,
+) -> None:
+    """With debug off HA makes no record, so the filter is never called."""
+    caplog.set_level(logging.DEBUG if debug else logging.INFO, logger=MQTT_CLIENT)
+    with patch.object(logmask.FILTER, "filter", wraps=logmask.FILTER.filter) as calls:
+        async_fire_mqtt_message(
+            hass, BASE + "cellular1/info", json.dumps({"modem1.imei": IMEI})
+        )
+        async_fire_mqtt_message(hass, "other/topic", json.dumps({"imei": IMEI}))
+        await hass.async_block_till_done()
+    if not debug:
+        assert calls.call_count == 0
+        return
+    assert calls.call_count >= 2
+    lines = [r.getMessage() for r in caplog.records if r.name == MQTT_CLIENT]
+    ours = [line for line in lines if BASE + "cellular1/info" in line]
+    assert ours
+    assert all(IMEI not in line for line in ours)
+    # Only our topics are masked; other integrations' lines are left alone.
+    assert any("other/topic" in line and IMEI in line for line in lines)

@@ -35,7 +35,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util.hass_dict import HassKey
 
-from . import const
+from . import const, logmask
 from .const import REQUEST_RETRIES, REQUEST_TIMEOUT, SPACING_MARGIN
 from .protocol import messages as msgs
 from .protocol.errors import (
@@ -85,6 +85,10 @@ class SharedSubscription:
         self.ready: asyncio.Future[None] = hass.loop.create_future()
         #: Loop time of the SUBSCRIBE, for the settle of later devices.
         self.subscribed_at = 0.0
+        #: The wait for HA's re-subscription after the latest reconnect.
+        self._resubscribed: asyncio.Task[None] | None = None
+        #: HA's MQTT debug lines about the prefix hide gateways' personal data.
+        self._unwatch = logmask.watch_prefix(self.prefix)
 
     @classmethod
     async def async_attach(
@@ -159,6 +163,31 @@ class SharedSubscription:
                 stop()
 
     @callback
+    def async_resubscribed(
+        self, on_subscribe_done: Callable[..., CALLBACK_TYPE]
+    ) -> asyncio.Task[None]:
+        """Done once HA has subscribed again after a reconnect (or timed out).
+
+        Call it with ``mqtt.async_on_subscribe_done`` when HA reports the
+        connection is back. HA queues its re-subscriptions right after
+        telling, so the acknowledgements are awaited from the next loop
+        turn; until then the hook would report the old subscriptions as
+        live. The devices of the prefix share one wait.
+        """
+        if self._resubscribed is None or self._resubscribed.done():
+            self._resubscribed = self.hass.async_create_background_task(
+                self._async_resubscribed(on_subscribe_done),
+                f"flexapi {self.prefix}resubscribe",
+            )
+        return self._resubscribed
+
+    async def _async_resubscribed(
+        self, on_subscribe_done: Callable[..., CALLBACK_TYPE]
+    ) -> None:
+        await asyncio.sleep(0)
+        await self._async_live(on_subscribe_done)
+
+    @callback
     def _handle_message(self, msg: ReceiveMessage) -> None:
         topic = msg.topic
         end = topic.find("/", self._offset)
@@ -185,6 +214,9 @@ class SharedSubscription:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
+        if self._resubscribed is not None:
+            self._resubscribed.cancel()
+        self._unwatch()
         shared = self.hass.data.get(DATA_SHARED, {})
         if shared.get(self.prefix) is self:
             del shared[self.prefix]
@@ -244,6 +276,8 @@ class RequestLane:
         self._last_sent = -math.inf
         self._not_before = -math.inf
         self._task: asyncio.Task[None] | None = None
+        #: Set while the lane waits for its next send; :meth:`release` wakes it.
+        self._wake: asyncio.Future[None] | None = None
         #: Set by :meth:`shutdown`: every later job fails with it at once.
         self._closed: Exception | None = None
 
@@ -254,6 +288,12 @@ class RequestLane:
     def hold(self, seconds: float) -> None:
         """Send nothing for ``seconds`` from now."""
         self._not_before = self._hass.loop.time() + seconds
+
+    def release(self) -> None:
+        """End a hold now; waiting requests go out as the spacing allows."""
+        self._not_before = -math.inf
+        if self._wake is not None and not self._wake.done():
+            self._wake.set_result(None)
 
     def submit(self, job: _Job, *, front: bool = False) -> asyncio.Future[Any]:
         """Queue a job, merging it into a waiting one with the same key.
@@ -294,7 +334,8 @@ class RequestLane:
                     max(self._last_sent + self.spacing, self._not_before) - loop.time()
                 )
                 if delay > 0:
-                    await asyncio.sleep(delay)
+                    await self._sleep(delay)
+                    continue  # a hold may have ended or grown meanwhile
                 job = self._queue.popleft()
                 if job.abandoned:
                     continue
@@ -309,6 +350,16 @@ class RequestLane:
         finally:
             self._task = None
 
+    async def _sleep(self, delay: float) -> None:
+        """Wait ``delay`` seconds, or until :meth:`release`."""
+        wake = self._wake = self._hass.loop.create_future()
+        timer = self._hass.loop.call_later(delay, _wake_up, wake)
+        try:
+            await wake
+        finally:
+            timer.cancel()
+            self._wake = None
+
     def shutdown(self, error: Exception) -> None:
         """Stop the lane for good and fail every waiting request."""
         self._closed = error
@@ -317,6 +368,11 @@ class RequestLane:
             self._task = None
         while self._queue:
             self._queue.popleft().resolve(error=error)
+
+
+def _wake_up(wake: asyncio.Future[None]) -> None:
+    if not wake.done():
+        wake.set_result(None)
 
 
 def _nothing() -> None:
@@ -392,6 +448,35 @@ class FlexApiClient:
         if remaining > 0:
             for lane in self.lanes.values():
                 lane.hold(remaining)
+
+    @callback
+    def async_hold_until_resubscribed(self) -> None:
+        """MQTT is back: send nothing before HA has subscribed again.
+
+        HA re-subscribes after a short debounce, and a response published
+        before the broker has the subscriptions is lost. Where HA tells when
+        a subscription is done (``mqtt.async_on_subscribe_done``, 2025.12+),
+        the lanes hold until the broker has acknowledged the prefix's
+        subscriptions (at most ``SUBSCRIBE_DONE_TIMEOUT``); on older
+        releases for the fixed settle time.
+        """
+        if not (settle := const.SUBSCRIBE_SETTLE):
+            return
+        shared = self.hass.data.get(DATA_SHARED, {}).get(self.topics.prefix)
+        on_subscribe_done = getattr(mqtt, "async_on_subscribe_done", None)
+        if shared is None or on_subscribe_done is None:
+            for lane in self.lanes.values():
+                lane.hold(settle)
+            return
+        for lane in self.lanes.values():
+            lane.hold(const.SUBSCRIBE_DONE_TIMEOUT)
+        shared.async_resubscribed(on_subscribe_done).add_done_callback(
+            self._release_lanes
+        )
+
+    def _release_lanes(self, _done: object) -> None:
+        for lane in self.lanes.values():
+            lane.release()
 
     @callback
     def async_stop(self) -> None:

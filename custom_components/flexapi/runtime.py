@@ -25,7 +25,6 @@ from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import UNDEFINED, UndefinedType
 from homeassistant.util import dt as dt_util
 
-from . import const
 from .client import FlexApiClient
 from .const import (
     CONF_CLIENT_ID,
@@ -477,6 +476,8 @@ class FlexApiRuntime:
             _LOGGER.info("%s: MQTT disconnected; entities unavailable", self.client_id)
         else:
             _LOGGER.info("%s: MQTT connected again", self.client_id)
+            # Nothing goes out before HA has subscribed again.
+            self.client.async_hold_until_resubscribed()
             self._schedule_initial_requests()
             self._schedule_reconnect_refresh()
         for listener in tuple(self._all_listeners):
@@ -487,13 +488,10 @@ class FlexApiRuntime:
         """Ask for a summary once MQTT is back, not wait for the next upload.
 
         Uploads made while the broker was away are lost (clean session), and
-        the next one may be far off. HA re-subscribes after a short debounce
-        and offers no "subscribed" callback, so the request lanes wait the
-        settle time first; a refresh already waiting merges with this one.
+        the next one may be far off. The request lanes hold it until HA has
+        subscribed again (:meth:`FlexApiClient.async_hold_until_resubscribed`);
+        a refresh already waiting merges with this one.
         """
-        if settle := const.SUBSCRIBE_SETTLE:
-            for lane in self.client.lanes.values():
-                lane.hold(settle)
         self.entry.async_create_background_task(
             self.hass,
             self._async_reconnect_refresh(),

@@ -57,11 +57,21 @@ def test_parser_defaults_and_flags() -> None:
     assert args.log_level == "DEBUG"
     defaults = build_parser().parse_args(["--broker", "h", "--client-id", "VG"])
     assert (defaults.count, defaults.time_scale, defaults.qos) == (1, 1.0, 1)
+    assert defaults.stagger == 0.0
+    assert build_parser().parse_args(
+        ["--broker", "h", "--client-id", "VG", "--stagger", "10"]
+    ).stagger == pytest.approx(10.0)
     assert not defaults.digit_zero_do
 
 
 @pytest.mark.parametrize(
-    "extra", [["--time-scale", "0"], ["--count", "0"], ["--client-id", "a/b"]]
+    "extra",
+    [
+        ["--time-scale", "0"],
+        ["--count", "0"],
+        ["--client-id", "a/b"],
+        ["--stagger", "-1"],
+    ],
 )
 def test_main_rejects_bad_settings(extra: list[str]) -> None:
     with pytest.raises(SystemExit) as exc:
@@ -85,6 +95,7 @@ def test_fleet_ids() -> None:
         ({"count": 0}, "count"),
         ({"time_scale": -1.0}, "time_scale"),
         ({"qos": 2}, "QoS"),
+        ({"stagger": -1.0}, "stagger"),
         ({"client_id": "x" * 129}, "client id"),
     ],
 )
@@ -122,3 +133,19 @@ def test_no_obd_and_no_ignition_reach_every_device(
         assert io is not None
         assert ("io.igt_status" in io.payload) is ignition
         assert (device.build_upload("obd", device.state.time + 1) is not None) is obd
+
+
+def test_a_staggered_fleet_starts_its_devices_evenly_spread() -> None:
+    """Device k of N makes its first uploads k/N of the stagger late."""
+    simulator = Simulator(SimulatorConfig("h", 1883, "VG", count=4, stagger=8.0))
+    simulator._on_subscribe(None, None, 1, [], None)  # type: ignore[arg-type]
+    firsts = [device.groups["gnss"].next_due for device in simulator.devices]
+    assert all(first is not None for first in firsts)
+    start = firsts[0]
+    assert start is not None
+    assert [round(first - start, 6) for first in firsts if first is not None] == [
+        0.0,
+        2.0,
+        4.0,
+        6.0,
+    ]

@@ -39,6 +39,18 @@ def test_every_group_uploads_once_after_start() -> None:
     assert not [t for t in topics_at(device, NOW + 0.5) if t in expected]
 
 
+def test_a_delayed_start_uploads_later_then_on_the_interval() -> None:
+    """A staggered fleet: the device's first uploads come ``delay`` late."""
+    device = make_device()
+    device.start(NOW, 4.0)
+    gnss = device.topic("gnss/info")
+    assert gnss not in topics_at(device, NOW)
+    assert gnss not in topics_at(device, NOW + 3.9)
+    assert gnss in topics_at(device, NOW + 4.0)
+    assert gnss not in topics_at(device, NOW + 13.9)
+    assert gnss in topics_at(device, NOW + 14.0)
+
+
 def test_default_intervals() -> None:
     device = make_device()
     device.start(NOW)
