@@ -13,9 +13,11 @@ import time
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.mqtt import MQTT_CONNECTION_STATE
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
 import pytest
@@ -345,3 +347,98 @@ async def test_diagnostics_redact_trip_positions(
     for _t, data in drive.uploads:
         assert str(data["gnss.latitude"]) not in text
         assert str(data["gnss.longitude"]) not in text
+
+
+async def test_a_restart_longer_than_the_end_delay_is_one_trip(
+    hass: HomeAssistant,
+    gateway: FlexApiDevice,
+    trip_entry: MockConfigEntry,
+    trip_events: list[dict[str, Any]],
+) -> None:
+    """HA down 5 min while driving (key on): one trip, the gap's km in it."""
+    drive = Drive().park(30).ignition_on().drive(2000, 40)
+    cut = len(drive.uploads)
+    drive.drive(3300, 40).drive(2000, 40).ignition_off().park(300)
+    await play(gateway, drive.uploads[:cut])
+    assert await hass.config_entries.async_unload(trip_entry.entry_id)
+    await gateway.advance(300)  # nobody listened
+    assert await hass.config_entries.async_setup(trip_entry.entry_id)
+    await hass.async_block_till_done()
+    assert state(hass, IN_PROGRESS) == STATE_ON
+    await play(gateway, drive.uploads[cut + 30 :])
+    assert types(trip_events) == ["trip_started", "trip_ended"], trip_events
+    assert trip_events[1]["distance_km"] == pytest.approx(7.3, rel=0.02)
+    assert trip_events[1]["start_time"] == trip_events[0]["start_time"]
+    assert state(hass, TODAY) == "1"
+
+
+@pytest.mark.usefixtures("trip_entry")
+async def test_mqtt_down_is_no_silence(
+    hass: HomeAssistant, gateway: FlexApiDevice, trip_events: list[dict[str, Any]]
+) -> None:
+    """MQTT down 5 min mid-drive: the silence timer waits; the trip goes on."""
+    drive = Drive().ignition_on().drive(2000, 40)
+    cut = len(drive.uploads)
+    drive.drive(3300, 40).drive(2000, 40).ignition_off().park(300)
+    await play(gateway, drive.uploads[:cut])
+    async_dispatcher_send(hass, MQTT_CONNECTION_STATE, False)
+    await hass.async_block_till_done()
+    await gateway.advance(300)
+    async_dispatcher_send(hass, MQTT_CONNECTION_STATE, True)
+    await hass.async_block_till_done()
+    await gateway.advance(10)
+    assert types(trip_events) == ["trip_started"], trip_events
+    assert state(hass, IN_PROGRESS) == STATE_ON
+    await play(gateway, drive.uploads[cut + 31 :])
+    assert types(trip_events) == ["trip_started", "trip_ended"], trip_events
+    assert trip_events[1]["distance_km"] == pytest.approx(7.3, rel=0.02)
+
+
+@pytest.mark.usefixtures("trip_entry")
+async def test_uploads_every_3_minutes_are_one_trip(
+    hass: HomeAssistant, gateway: FlexApiDevice, trip_events: list[dict[str, Any]]
+) -> None:
+    """A summary interval longer than the end delay: one trip, not one per upload.
+
+    The interval is learned from the uploads while parked (or read from the
+    gateway's settings at start).
+    """
+    drive = Drive(interval=180).park(540).ignition_on().drive(30000, 50)
+    drive.ignition_off().park(900)
+    await play(gateway, drive.uploads)
+    assert types(trip_events) == ["trip_started", "trip_ended"], trip_events
+    assert trip_events[1]["distance_km"] == pytest.approx(30.0, rel=0.02)
+    assert state(hass, TODAY) == "1"
+
+
+@pytest.mark.usefixtures("trip_entry")
+async def test_a_repeated_payload_is_no_silence(
+    hass: HomeAssistant, gateway: FlexApiDevice, trip_events: list[dict[str, Any]]
+) -> None:
+    """A 5 min red light, the gateway sending the very same payload: no end."""
+    drive = Drive().ignition_on().drive(1000, 40).park(10)
+    await play(gateway, drive.uploads)
+    payload = drive.uploads[-1][1]
+    for _ in range(30):
+        await gateway.advance(10)
+        await gateway.info("summary", payload)
+    assert types(trip_events) == ["trip_started"], trip_events
+    assert state(hass, IN_PROGRESS) == STATE_ON
+
+
+@pytest.mark.usefixtures("trip_entry")
+async def test_a_trip_in_progress_is_saved_within_a_minute(
+    hass: HomeAssistant,
+    gateway: FlexApiDevice,
+    trip_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """An unclean shutdown mid-trip loses at most a minute of distance driven."""
+    drive = Drive().ignition_on().drive(3000, 40)
+    await play(gateway, drive.uploads)
+    await gateway.advance(61)
+    saved = hass_storage[f"flexapi.{trip_entry.entry_id}"]["data"]["trips"]
+    assert saved["distance_driven_m"] / 1000 == pytest.approx(
+        float(state(hass, DRIVEN)), abs=0.001
+    )
+    assert saved["distance_driven_m"] > 2900

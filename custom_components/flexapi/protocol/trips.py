@@ -124,6 +124,9 @@ class Fix:
     longitude: float
     accuracy: float
     time: float
+    #: Its ``gnss.ts`` (gateway clock), when usable: uploads that arrive
+    #: in a burst are still seconds apart for the speed check.
+    stamp: float | None = None
 
 
 @dataclass(slots=True)
@@ -228,6 +231,7 @@ def _fix_from(value: Any) -> Fix | None:
             float(value["longitude"]),
             float(value["accuracy"]),
             float(value["time"]),
+            _number(value.get("stamp")),
         )
     except (KeyError, TypeError, ValueError):
         return None
@@ -325,6 +329,7 @@ class TripTracker:
         s = self._s
         fresh: list[str] = []
         ahead = received + MAX_CLOCK_AHEAD
+        gnss_stamp: float | None = None
         for group in groups:
             if group not in TRIP_GROUPS:
                 continue
@@ -334,10 +339,12 @@ class TripTracker:
                 if last is not None and 0 <= last - stamp <= REPLAY_HORIZON:
                     continue  # a replay or a repeat: it changes nothing
                 s.stamps[group] = stamp
+                if group == "gnss":
+                    gnss_stamp = stamp
             fresh.append(group)
         if not fresh:
             return []
-        return self._feed(values, fresh, received)
+        return self._feed(values, fresh, received, gnss_stamp)
 
     def heard(self, received: float) -> list[TripEvent]:
         """The gateway repeated its last trip data unchanged at ``received``."""
@@ -350,7 +357,11 @@ class TripTracker:
         self._s.unheard = True
 
     def _feed(
-        self, values: Mapping[str, Any], groups: list[str], received: float
+        self,
+        values: Mapping[str, Any],
+        groups: list[str],
+        received: float,
+        gnss_stamp: float | None = None,
     ) -> list[TripEvent]:
         s = self._s
         previous = s.last_time
@@ -374,7 +385,7 @@ class TripTracker:
             events += self._end()
         gap = s.unheard
         s.unheard = False
-        self._read(values, groups, t, None if gap else previous)
+        self._read(values, groups, t, None if gap else previous, gnss_stamp)
         s.last_time = t
         events += self._decide(t)
         return events
@@ -391,6 +402,7 @@ class TripTracker:
         groups: list[str],
         t: float,
         previous: float | None,
+        gnss_stamp: float | None = None,
     ) -> None:
         s = self._s
         trip = s.trip
@@ -438,13 +450,15 @@ class TripTracker:
                         trip.fuel_start = s.fuel
                     trip.fuel_last = s.fuel
         if "gnss" in groups:
-            self._read_gnss(values, t)
+            self._read_gnss(values, t, gnss_stamp)
         if trip is not None:
             trip.last_time = t
             if (speed := self._speed(t)) is not None:
                 trip.max_speed = max(trip.max_speed, speed)
 
-    def _read_gnss(self, values: Mapping[str, Any], t: float) -> None:
+    def _read_gnss(
+        self, values: Mapping[str, Any], t: float, stamp: float | None
+    ) -> None:
         s = self._s
         latitude = _number(values.get("gnss.latitude"))
         longitude = _number(values.get("gnss.longitude"))
@@ -463,7 +477,7 @@ class TripTracker:
             # No position (a garage): no speed known, so not moving.
             s.gnss_speed, s.moving_fixes, s.origin = None, 0, None
             return
-        point = Fix(latitude, longitude, accuracy, t)
+        point = Fix(latitude, longitude, accuracy, t, stamp)
         speed = _number(values.get("gnss.speed"))
         if (
             speed is not None
@@ -502,6 +516,9 @@ class TripTracker:
         if step <= anchor.accuracy + accuracy:
             return  # within the fixes' accuracy: no movement shown yet
         elapsed = t - anchor.time
+        if stamp is not None and anchor.stamp is not None:
+            # Uploads that came in a burst were apart on the gateway's clock.
+            elapsed = max(elapsed, stamp - anchor.stamp)
         if elapsed <= 0 or step / elapsed * 3.6 > MAX_SPEED:
             s.rejected_jumps += 1
             if s.rejected_jumps >= MAX_REJECTED_JUMPS:
