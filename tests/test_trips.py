@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import json
 import time
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.mqtt import MQTT_CONNECTION_STATE
@@ -26,6 +27,8 @@ from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from custom_components.flexapi.const import CONF_TRIP_END_DELAY, CONF_TRIP_MIN_DISTANCE
 from custom_components.flexapi.diagnostics import async_get_config_entry_diagnostics
+from custom_components.flexapi.protocol.store import ParameterStore
+from custom_components.flexapi.trips import TripRecorder
 from tests.conftest import FlexApiDevice
 from tests.protocol.trip_drive import T0, Drive, standard_drive
 
@@ -442,3 +445,21 @@ async def test_a_trip_in_progress_is_saved_within_a_minute(
         float(state(hass, DRIVEN)), abs=0.001
     )
     assert saved["distance_driven_m"] > 2900
+
+
+async def test_trip_events_wait_for_the_event_entity(hass: HomeAssistant) -> None:
+    """A trip that ends before the Trip entity listens (start-up) is not lost."""
+    recorder = TripRecorder(hass, {}, notify=lambda: None, save=lambda: None)
+    drive = Drive().ignition_on().drive(1000, 40).ignition_off().park(200)
+    store = ParameterStore()
+    for t, data in drive.uploads:
+        result = store.ingest("summary", data)
+        with patch("custom_components.flexapi.trips.time.time", return_value=t):
+            recorder.feed(result.groups, data, store.values)
+    seen: list[str] = []
+    remove = recorder.async_add_listener(lambda event: seen.append(event.type))
+    assert seen == ["trip_started", "trip_ended"]
+    recorder.async_add_listener(lambda event: seen.append("again"))
+    assert seen == ["trip_started", "trip_ended"]  # delivered once
+    remove()
+    recorder.async_stop()

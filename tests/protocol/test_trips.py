@@ -676,3 +676,21 @@ def test_an_ignition_input_that_never_turns_on_is_no_wiring() -> None:
     feeder = Feeder()
     feeder.run(drive)
     assert feeder.types() == [EVENT_STARTED]
+
+
+def test_a_burst_of_uploads_still_counts_the_track() -> None:
+    """Uploads queued and delivered at once: their ``gnss.ts`` time the steps."""
+    drive = Drive(obd=False).ignition_on().drive(1000, 40)
+    burst = Drive(obd=False, t=drive.t, position=drive.position, on=True)
+    burst.drive(2000, 40).ignition_off().park(200)
+    feeder = Feeder()
+    feeder.run(drive)
+    # MQTT down for 150 s; the broker delivers what it queued on reconnect.
+    feeder.tracker.unheard()
+    arrived = burst.uploads[14][0]
+    for _t, data in burst.uploads[:15]:  # all delivered at once
+        feeder.upload(arrived, data)
+    for t, data in burst.uploads[15:]:
+        feeder.upload(max(t, arrived), data)
+    assert feeder.types() == [EVENT_STARTED, EVENT_ENDED]
+    assert ended(feeder)["distance_km"] == pytest.approx(3.0, rel=0.02)
