@@ -16,13 +16,22 @@ from unittest.mock import patch
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.mqtt import MQTT_CONNECTION_STATE
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.core import (
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    State,
+    callback,
+)
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    mock_restore_cache_with_extra_data,
+)
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from custom_components.flexapi.const import CONF_TRIP_END_DELAY, CONF_TRIP_MIN_DISTANCE
@@ -463,3 +472,25 @@ async def test_trip_events_wait_for_the_event_entity(hass: HomeAssistant) -> Non
     assert seen == ["trip_started", "trip_ended"]  # delivered once
     remove()
     recorder.async_stop()
+
+
+async def test_distance_driven_never_drops_below_what_was_recorded(
+    hass: HomeAssistant,
+    drive_clock: None,
+    setup_flexapi: Callable[[], Awaitable[MockConfigEntry]],
+    gateway: FlexApiDevice,
+) -> None:
+    """An unclean shutdown: the store is older than the last recorded state."""
+    mock_restore_cache_with_extra_data(
+        hass,
+        [
+            (
+                State(DRIVEN, "12.5"),
+                {"native_value": 12.5, "native_unit_of_measurement": "km"},
+            )
+        ],
+    )
+    await setup_flexapi()
+    assert state(hass, DRIVEN) == "12.5"
+    await play(gateway, Drive().ignition_on().drive(1000, 40).uploads)
+    assert float(state(hass, DRIVEN)) == pytest.approx(13.5, rel=0.01)

@@ -108,6 +108,14 @@ class TripRecorder:
         self.tracker = TripTracker.from_dict(data, self.settings, day=local_day)
         self._shown = self._state()
 
+    @callback
+    def keep_distance_driven(self, km: float) -> None:
+        """The distance driven sensor's last recorded state: never show less."""
+        if self.tracker.keep_distance_driven(km):
+            self._shown = self._state()
+            self._notify()
+            self._save()
+
     def as_dict(self) -> dict[str, Any]:
         """What the entry's store keeps."""
         return self.tracker.as_dict()

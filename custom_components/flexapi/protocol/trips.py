@@ -280,6 +280,19 @@ class TripTracker:
         """The GNSS odometer: metres of GNSS track of every trip, in km."""
         return round(self._s.distance_driven_m / 1000, 3)
 
+    def keep_distance_driven(self, km: float) -> bool:
+        """Never show less than ``km`` (what Home Assistant last recorded).
+
+        After an unclean shutdown the saved state can be older than the
+        last state recorded; a drop would read as a meter reset. Returns
+        whether the odometer grew.
+        """
+        metres = km * 1000
+        if not math.isfinite(metres) or metres <= self._s.distance_driven_m:
+            return False
+        self._s.distance_driven_m = metres
+        return True
+
     @property
     def last_trip(self) -> dict[str, Any] | None:
         """The ``trip_ended`` data of the last reported trip."""
