@@ -124,6 +124,7 @@ class TripRecorder:
     def async_start(self) -> None:
         """Start the timers; a restored trip gets a full end delay to hear data."""
         self._fed_at = time.monotonic()
+        self.tracker.upload_window = self._upload_window()
         self._midnight = async_track_time_change(
             self.hass, self._at_midnight, hour=0, minute=0, second=0
         )
