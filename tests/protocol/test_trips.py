@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from typing import Any
 
 import pytest
@@ -694,3 +695,29 @@ def test_a_burst_of_uploads_still_counts_the_track() -> None:
         feeder.upload(max(t, arrived), data)
     assert feeder.types() == [EVENT_STARTED, EVENT_ENDED]
     assert ended(feeder)["distance_km"] == pytest.approx(3.0, rel=0.02)
+
+
+def test_gaussian_jitter_with_outliers_idling_adds_almost_nothing() -> None:
+    """An hour idling, key on: Gaussian fixes (sigma = hacc), some 3-5 hacc off."""
+    rng = random.Random(7)
+    feeder = Feeder()
+    feeder.upload(T0, {"io.ts": T0, "io.igt_status": 1})
+    for n in range(1, 361):
+        t = T0 + 10 * n
+        sigma = HACC * (rng.uniform(3, 5) if n % 40 == 0 else 1.0)
+        lat, lon = offset(HOME, rng.gauss(0, sigma), rng.gauss(0, sigma))
+        feeder.upload(
+            t,
+            {
+                "gnss.ts": t,
+                "gnss.latitude": round(lat, 7),
+                "gnss.longitude": round(lon, 7),
+                "gnss.speed": round(abs(rng.gauss(0, 0.3)), 1),
+                "gnss.hacc": HACC,
+                "gnss.fix": 3,
+                "io.ts": t,
+                "io.igt_status": 1,
+            },
+        )
+    assert feeder.tracker.in_progress
+    assert feeder.tracker.distance_driven_km * 1000 < 50

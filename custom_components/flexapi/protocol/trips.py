@@ -53,6 +53,10 @@ MAX_SPEED = 300.0
 DEFAULT_ACCURACY = 10.0
 #: Accuracies beyond this (m) are no real estimate: the fix is not used.
 MAX_ACCURACY = 1000.0
+#: GNSS speed (km/h) below which a fix stands still: the receiver's
+#: Doppler speed is far more precise than its position, so a step between
+#: two such fixes is position noise, not movement.
+STANDING_SPEED = 1.0
 #: After this many impossible jumps in a row the track restarts from the
 #: newest fix (the vehicle was carried, or the first point was the bad one).
 MAX_REJECTED_JUMPS = 3
@@ -127,6 +131,8 @@ class Fix:
     #: Its ``gnss.ts`` (gateway clock), when usable: uploads that arrive
     #: in a burst are still seconds apart for the speed check.
     stamp: float | None = None
+    #: Its GNSS speed (km/h), when reported.
+    speed: float | None = None
 
 
 @dataclass(slots=True)
@@ -232,6 +238,7 @@ def _fix_from(value: Any) -> Fix | None:
             float(value["accuracy"]),
             float(value["time"]),
             _number(value.get("stamp")),
+            _number(value.get("speed")),
         )
     except (KeyError, TypeError, ValueError):
         return None
@@ -490,17 +497,14 @@ class TripTracker:
             # No position (a garage): no speed known, so not moving.
             s.gnss_speed, s.moving_fixes, s.origin = None, 0, None
             return
-        point = Fix(latitude, longitude, accuracy, t, stamp)
         speed = _number(values.get("gnss.speed"))
-        if (
-            speed is not None
-            and not 0 <= speed * self.settings.gnss_speed_factor <= MAX_SPEED
-        ):
-            speed = None
-        s.gnss_speed = None
         if speed is not None:
             speed *= self.settings.gnss_speed_factor
-            s.gnss_speed = speed
+            if not 0 <= speed <= MAX_SPEED:
+                speed = None
+        point = Fix(latitude, longitude, accuracy, t, stamp, speed)
+        s.gnss_speed = speed
+        if speed is not None:
             if speed <= self.settings.start_speed_kmh:
                 s.moving_fixes, s.origin = 0, None
             else:
@@ -525,6 +529,13 @@ class TripTracker:
         if anchor is None:
             s.anchor = point
             return
+        if (
+            speed is not None
+            and speed < STANDING_SPEED
+            and anchor.speed is not None
+            and anchor.speed < STANDING_SPEED
+        ):
+            return  # both fixes stand still: any step is noise
         step = haversine_m(anchor.latitude, anchor.longitude, latitude, longitude)
         if step <= anchor.accuracy + accuracy:
             return  # within the fixes' accuracy: no movement shown yet
