@@ -15,7 +15,14 @@ from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.mqtt import MQTT_CONNECTION_STATE
-from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.const import (
+    EVENT_STATE_CHANGED,
+    EVENT_STATE_REPORTED,
+    STATE_OFF,
+    STATE_ON,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+)
 from homeassistant.core import (
     Event,
     EventStateChangedData,
@@ -458,7 +465,7 @@ async def test_a_trip_in_progress_is_saved_within_a_minute(
 
 async def test_trip_events_wait_for_the_event_entity(hass: HomeAssistant) -> None:
     """A trip that ends before the Trip entity listens (start-up) is not lost."""
-    recorder = TripRecorder(hass, {}, notify=lambda: None, save=lambda: None)
+    recorder = TripRecorder(hass, {}, notify=lambda _keys: None, save=lambda: None)
     drive = Drive().ignition_on().drive(1000, 40).ignition_off().park(200)
     store = ParameterStore()
     for t, data in drive.uploads:
@@ -494,3 +501,27 @@ async def test_distance_driven_never_drops_below_what_was_recorded(
     assert state(hass, DRIVEN) == "12.5"
     await play(gateway, Drive().ignition_on().drive(1000, 40).uploads)
     assert float(state(hass, DRIVEN)) == pytest.approx(13.5, rel=0.01)
+
+
+@pytest.mark.usefixtures("trip_entry")
+async def test_a_gnss_step_writes_only_distance_driven(
+    hass: HomeAssistant, gateway: FlexApiDevice
+) -> None:
+    """Driving: distance driven changes; the other trip entities stay unwritten."""
+    drive = Drive().ignition_on().drive(500, 40)
+    await play(gateway, drive.uploads[:3])
+    written: list[str] = []
+    trip_entities = {EVENT, IN_PROGRESS, LAST_DISTANCE, LAST_DURATION, TODAY, DRIVEN}
+
+    @callback
+    def _written(event: Event[Any]) -> None:
+        written.append(event.data["entity_id"])
+
+    @callback
+    def _trip_entity(data: Any) -> bool:
+        return data["entity_id"] in trip_entities
+
+    hass.bus.async_listen(EVENT_STATE_REPORTED, _written, event_filter=_trip_entity)
+    hass.bus.async_listen(EVENT_STATE_CHANGED, _written, event_filter=_trip_entity)
+    await play(gateway, drive.uploads[3:])
+    assert set(written) == {DRIVEN}

@@ -67,7 +67,7 @@ ONE_WIRE_CONNECTED = FlexApiBinarySensorEntityDescription(
 TRIP_IN_PROGRESS = FlexApiBinarySensorEntityDescription(
     key=f"{TRIPS_KEY}.trip_in_progress",
     group=TRIPS_KEY,
-    keys=(TRIPS_KEY,),
+    keys=(f"{TRIPS_KEY}.trip_in_progress",),
     translation_key="trip_in_progress",
     value_fn=lambda _store: None,  # bound to the gateway's trips at setup
 )

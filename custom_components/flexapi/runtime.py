@@ -51,7 +51,7 @@ from .protocol.errors import (
 from .protocol.store import Freshness, IngestResult, ParameterStore
 from .protocol.topics import Topics, remember
 from .protocol.trips import TRIP_GROUPS
-from .trips import TRIPS_KEY, TripRecorder
+from .trips import TripRecorder
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ class FlexApiRuntime:
         self.trips = TripRecorder(
             hass,
             self.options,
-            notify=partial(self.async_notify, (TRIPS_KEY,)),
+            notify=self.async_notify,
             save=self._schedule_trip_save,
             save_later=self._schedule_trip_progress_save,
             upload_window=self._trip_upload_window,

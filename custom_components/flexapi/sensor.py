@@ -121,7 +121,7 @@ def _trip_sensor(key: str, **kwargs: Any) -> FlexApiTripSensorEntityDescription:
     return FlexApiTripSensorEntityDescription(
         key=f"{TRIPS_KEY}.{key}",
         group=TRIPS_KEY,
-        keys=(TRIPS_KEY,),
+        keys=(f"{TRIPS_KEY}.{key}",),
         translation_key=key,
         **kwargs,
     )

@@ -13,7 +13,7 @@ listens, and tells the trip entities what changed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Set
+from collections.abc import Callable, Iterable, Mapping, Set
 from datetime import datetime
 import time
 from typing import Any
@@ -39,8 +39,18 @@ from .protocol.trips import (
     TripTracker,
 )
 
-#: The store key trip entities listen on (no gateway key has no dot).
+#: The group of the trip entities; each listens on its own key (no gateway
+#: key starts so), so that only the entities whose value changed write.
 TRIPS_KEY = "trips"
+KEY_IN_PROGRESS = f"{TRIPS_KEY}.trip_in_progress"
+KEY_DISTANCE_DRIVEN = f"{TRIPS_KEY}.distance_driven"
+KEY_TRIPS_TODAY = f"{TRIPS_KEY}.trips_today"
+#: What a reported (or discarded) trip changes.
+KEYS_LAST_TRIP = (
+    f"{TRIPS_KEY}.last_trip_distance",
+    f"{TRIPS_KEY}.last_trip_duration",
+    KEY_TRIPS_TODAY,
+)
 #: The shortest pause before the silence timer looks again.
 MIN_TIMER_DELAY = 1.0
 #: Trip events held for the event entity (it attaches after the first data).
@@ -72,14 +82,14 @@ class TripRecorder:
         hass: HomeAssistant,
         options: Mapping[str, Any],
         *,
-        notify: Callable[[], None],
+        notify: Callable[[Iterable[str]], None],
         save: Callable[[], None],
         save_later: Callable[[], None] = lambda: None,
         upload_window: Callable[[], float] = lambda: 0.0,
     ) -> None:
         """Start with no trip.
 
-        ``notify`` wakes the trip entities, ``save`` stores soon,
+        ``notify`` wakes the trip entities of the keys given, ``save`` soon,
         ``save_later`` within a minute or so (a trip's progress), and
         ``upload_window`` tells how long the gateway may stay silent between
         uploads of trip data.
@@ -113,7 +123,7 @@ class TripRecorder:
         """The distance driven sensor's last recorded state: never show less."""
         if self.tracker.keep_distance_driven(km):
             self._shown = self._state()
-            self._notify()
+            self._notify((KEY_DISTANCE_DRIVEN,))
             self._save()
 
     def as_dict(self) -> dict[str, Any]:
@@ -242,13 +252,20 @@ class TripRecorder:
             for listener in tuple(self._listeners):
                 listener(event)
         state = self._state()
-        if state != self._shown:
-            if state[0] != self._shown[0]:
+        shown = self._shown
+        if state != shown:
+            keys: list[str] = []
+            if state[0] != shown[0]:
                 self._save()  # started, ended or discarded: keep it now
+                keys.append(KEY_IN_PROGRESS)
             elif state[0]:
                 self._save_later()  # the trip's distance so far
+            if state[1] != shown[1]:
+                keys.append(KEY_DISTANCE_DRIVEN)
+            if state[2] != shown[2]:
+                keys += KEYS_LAST_TRIP
             self._shown = state
-            self._notify()
+            self._notify(keys)
         self._schedule()
 
     # -- timers ---------------------------------------------------------------
@@ -278,4 +295,4 @@ class TripRecorder:
 
     @callback
     def _at_midnight(self, _now: datetime) -> None:
-        self._notify()
+        self._notify((KEY_TRIPS_TODAY,))
