@@ -465,7 +465,7 @@ async def test_a_trip_in_progress_is_saved_within_a_minute(
 
 async def test_trip_events_wait_for_the_event_entity(hass: HomeAssistant) -> None:
     """A trip that ends before the Trip entity listens (start-up) is not lost."""
-    recorder = TripRecorder(hass, {}, notify=lambda _keys: None, save=lambda: None)
+    recorder = TripRecorder(hass, {}, notify=lambda *_: None, save=lambda: None)
     drive = Drive().ignition_on().drive(1000, 40).ignition_off().park(200)
     store = ParameterStore()
     for t, data in drive.uploads:
