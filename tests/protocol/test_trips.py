@@ -721,3 +721,26 @@ def test_gaussian_jitter_with_outliers_idling_adds_almost_nothing() -> None:
         )
     assert feeder.tracker.in_progress
     assert feeder.tracker.distance_driven_km * 1000 < 50
+
+
+def test_a_saved_time_far_ahead_is_no_frozen_clock() -> None:
+    """A state saved a day ahead (a clock that went back): trips still work."""
+    ahead = Feeder()
+    ahead.run(Drive(t=T0 + 86400).ignition_on().drive(1000, 40))
+    tracker = TripTracker.from_dict(ahead.tracker.as_dict())
+    assert tracker.in_progress
+    feeder = Feeder(tracker)
+    feeder.store = ahead.store
+    # The gateway's clock goes on from where it was; Home Assistant's is back.
+    drive = Drive(seed=3).ignition_on().drive(1000, 40).ignition_off().park(300)
+    feeder.run(_restamped(drive, lambda t, _i: t + 86400 + 1000))
+    assert feeder.types() == [EVENT_ENDED]
+    assert not feeder.tracker.in_progress
+    data = ended_last(feeder)
+    assert data["end_time"] == iso_utc(drive.uploads[-31][0])
+    assert data["duration_s"] < 600
+
+
+def ended_last(feeder: Feeder) -> dict[str, Any]:
+    """The last trip_ended data."""
+    return [e.data for e in feeder.events if e.type == EVENT_ENDED][-1]

@@ -385,6 +385,13 @@ class TripTracker:
     ) -> list[TripEvent]:
         s = self._s
         previous = s.last_time
+        if previous is not None and previous > received + MAX_CLOCK_AHEAD:
+            # Home Assistant's clock went back (or a state saved on the
+            # gateway's clock by an older version): start afresh from now.
+            previous = s.last_time = None
+            s.stop_since = s.at_stop = None
+            if s.trip is not None:
+                s.trip.start_time = s.trip.last_time = received
         t = received if previous is None else max(received, previous)
         events: list[TripEvent] = []
         # Silence or a standstill longer than the end delay ended the trip
