@@ -119,11 +119,21 @@ def state(hass: HomeAssistant, entity_id: str) -> str:
     return current.state
 
 
-@pytest.mark.usefixtures("trip_entry")
-async def test_trip_entities_exist_from_the_start(
-    hass: HomeAssistant, entity_registry: er.EntityRegistry
+TRIP_ENTITY_IDS = (EVENT, IN_PROGRESS, LAST_DISTANCE, LAST_DURATION, TODAY, DRIVEN)
+
+
+async def test_trip_entities_come_with_trip_data(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    gateway: FlexApiDevice,
+    trip_entry: MockConfigEntry,
 ) -> None:
-    """Before any data: the trip entities, translated, with their event types."""
+    """A router's data brings no trip entities; the first IO data does; kept."""
+    await gateway.info("sysinfo", {"sysinfo.serial_number": "SN1"})
+    await gateway.info("cellular1", {"cellular1.ts": T0, "cellular1.rssi": -70})
+    for entity_id in TRIP_ENTITY_IDS:
+        assert hass.states.get(entity_id) is None, entity_id
+    await gateway.info("io", {"io.ts": T0, "io.igt_status": 0})
     assert state(hass, EVENT) == STATE_UNKNOWN
     assert hass.states.get(EVENT).attributes["event_types"] == [
         "trip_started",
@@ -155,6 +165,10 @@ async def test_trip_entities_exist_from_the_start(
         assert registry_entry is not None, entity_id
         assert registry_entry.translation_key == key
         assert registry_entry.unique_id == f"VG1_trips.{key}"
+    # Back at once after a restart, before any data (from the registry).
+    assert await hass.config_entries.async_reload(trip_entry.entry_id)
+    await hass.async_block_till_done()
+    assert all(state(hass, entity_id) for entity_id in TRIP_ENTITY_IDS)
 
 
 @pytest.mark.parametrize(("obd", "ignition"), [(True, True), (False, False)])
@@ -498,6 +512,7 @@ async def test_distance_driven_never_drops_below_what_was_recorded(
         ],
     )
     await setup_flexapi()
+    await gateway.info("io", {"io.ts": T0, "io.igt_status": 0})
     assert state(hass, DRIVEN) == "12.5"
     await play(gateway, Drive().ignition_on().drive(1000, 40).uploads)
     assert float(state(hass, DRIVEN)) == pytest.approx(13.5, rel=0.01)

@@ -33,7 +33,7 @@ from .entity import (
 from .protocol.catalog import Parameter, Platform, ValueType, lookup
 from .protocol.store import ParameterStore
 from .runtime import FlexApiConfigEntry, FlexApiRuntime
-from .trips import TRIPS_KEY, TripRecorder
+from .trips import TRIPS_KEY, TripRecorder, is_trip_key
 
 _LOGGER = logging.getLogger(__name__)
 #: Read-only and pushed over MQTT: nothing to update, nothing to limit.
@@ -268,4 +268,5 @@ async def async_setup_entry(
         restorable=lambda key: not ONE_WIRE_TEMPERATURE.match(key),
         derived=(GNSS_DATETIME,),
         initial=TRIP_SENSORS,
+        initial_when=is_trip_key,
     )

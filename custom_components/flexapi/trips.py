@@ -28,7 +28,7 @@ from .const import (
     CONF_TRIP_MIN_DISTANCE,
     SPEED_KNOTS,
 )
-from .protocol.catalog import CATALOG
+from .protocol.catalog import CATALOG, group_of_key
 from .protocol.trips import (
     DEFAULT_END_DELAY,
     DEFAULT_MIN_DISTANCE,
@@ -56,6 +56,11 @@ MIN_TIMER_DELAY = 1.0
 #: Trip events held for the event entity (it attaches after the first data).
 MAX_PENDING_EVENTS = 10
 _timestamp = CATALOG["gnss.ts"].coerce
+
+
+def is_trip_key(key: str) -> bool:
+    """Whether a store key is trip data: the trip entities come with it."""
+    return group_of_key(key) in TRIP_GROUPS
 
 
 def local_day(timestamp: float) -> str:
