@@ -540,3 +540,21 @@ async def test_a_gnss_step_writes_only_distance_driven(
     hass.bus.async_listen(EVENT_STATE_CHANGED, _written, event_filter=_trip_entity)
     await play(gateway, drive.uploads[3:])
     assert set(written) == {DRIVEN}
+
+
+@pytest.mark.usefixtures("trip_entry")
+async def test_millisecond_timestamps_neither_crash_nor_freeze_a_trip(
+    hass: HomeAssistant, gateway: FlexApiDevice, trip_events: list[dict[str, Any]]
+) -> None:
+    """A firmware stamping in milliseconds: the same one trip, on HA's clock."""
+    drive = standard_drive()
+    uploads = [
+        (t, {k: v * 1000 if k.endswith(".ts") else v for k, v in data.items()})
+        for t, data in drive.uploads
+    ]
+    await play(gateway, uploads)
+    assert types(trip_events) == ["trip_started", "trip_ended"], trip_events
+    assert trip_events[1]["distance_km"] == pytest.approx(3.0, rel=0.02)
+    assert trip_events[1]["start_time"].startswith("2026-06-01T08:0")
+    assert state(hass, IN_PROGRESS) == STATE_OFF
+    assert state(hass, TODAY) == "1"
