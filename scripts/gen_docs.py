@@ -50,7 +50,7 @@ GROUPS = {
     "forward": "Forward",
     "userdata": "User data",
     "event": "Events",
-    "trips": "Trips (worked out in Home Assistant, every gateway has them)",
+    "trips": "Trips (worked out in Home Assistant, once the gateway reports IO, OBD or GNSS data)",
     "bimetri": "Bimetri ExtDO (a Bimetri application entry)",
 }
 

@@ -70,8 +70,11 @@ async def test_entities_appear_when_first_reported(
     flexapi_entry: MockConfigEntry,
     gateway: FlexApiDevice,
 ) -> None:
-    """Only the event and trip entities exist until the device reports parameters."""
-    assert entity_ids(hass, flexapi_entry) == {"event.vg1_notice", *TRIP_ENTITIES}
+    """Only the notice event exists until the device reports parameters.
+
+    The trip entities come with the first trip data (OBD here).
+    """
+    assert entity_ids(hass, flexapi_entry) == {"event.vg1_notice"}
     await gateway.info("obd", {"obd.rpm": 1000, "obd.ts": 1592820539})
     assert entity_ids(hass, flexapi_entry) == {
         "event.vg1_notice",

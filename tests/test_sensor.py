@@ -508,11 +508,7 @@ async def test_userdata_one_sensor_per_key(
         "sensor.vg1_user_data_custom_key",
         "sensor.vg1_user_data_serial_number",
         "sensor.vg1_user_data_plate",
-        # Every gateway has the trip sensors.
-        "sensor.vg1_last_trip_distance",
-        "sensor.vg1_last_trip_duration",
-        "sensor.vg1_trips_today",
-        "sensor.vg1_distance_driven",
+        # No IO, OBD or GNSS data: no trip sensors.
     }
 
 

@@ -11,19 +11,40 @@ from datetime import UTC, datetime, timedelta
 import json
 import time
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.components.mqtt import MQTT_CONNECTION_STATE
+from homeassistant.const import (
+    EVENT_STATE_CHANGED,
+    EVENT_STATE_REPORTED,
+    STATE_OFF,
+    STATE_ON,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+)
+from homeassistant.core import (
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    State,
+    callback,
+)
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    mock_restore_cache_with_extra_data,
+)
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from custom_components.flexapi.const import CONF_TRIP_END_DELAY, CONF_TRIP_MIN_DISTANCE
 from custom_components.flexapi.diagnostics import async_get_config_entry_diagnostics
+from custom_components.flexapi.protocol.store import ParameterStore
+from custom_components.flexapi.trips import TripRecorder
 from tests.conftest import FlexApiDevice
 from tests.protocol.trip_drive import T0, Drive, standard_drive
 
@@ -98,11 +119,21 @@ def state(hass: HomeAssistant, entity_id: str) -> str:
     return current.state
 
 
-@pytest.mark.usefixtures("trip_entry")
-async def test_trip_entities_exist_from_the_start(
-    hass: HomeAssistant, entity_registry: er.EntityRegistry
+TRIP_ENTITY_IDS = (EVENT, IN_PROGRESS, LAST_DISTANCE, LAST_DURATION, TODAY, DRIVEN)
+
+
+async def test_trip_entities_come_with_trip_data(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    gateway: FlexApiDevice,
+    trip_entry: MockConfigEntry,
 ) -> None:
-    """Before any data: the trip entities, translated, with their event types."""
+    """A router's data brings no trip entities; the first IO data does; kept."""
+    await gateway.info("sysinfo", {"sysinfo.serial_number": "SN1"})
+    await gateway.info("cellular1", {"cellular1.ts": T0, "cellular1.rssi": -70})
+    for entity_id in TRIP_ENTITY_IDS:
+        assert hass.states.get(entity_id) is None, entity_id
+    await gateway.info("io", {"io.ts": T0, "io.igt_status": 0})
     assert state(hass, EVENT) == STATE_UNKNOWN
     assert hass.states.get(EVENT).attributes["event_types"] == [
         "trip_started",
@@ -134,6 +165,10 @@ async def test_trip_entities_exist_from_the_start(
         assert registry_entry is not None, entity_id
         assert registry_entry.translation_key == key
         assert registry_entry.unique_id == f"VG1_trips.{key}"
+    # Back at once after a restart, before any data (from the registry).
+    assert await hass.config_entries.async_reload(trip_entry.entry_id)
+    await hass.async_block_till_done()
+    assert all(state(hass, entity_id) for entity_id in TRIP_ENTITY_IDS)
 
 
 @pytest.mark.parametrize(("obd", "ignition"), [(True, True), (False, False)])
@@ -345,3 +380,181 @@ async def test_diagnostics_redact_trip_positions(
     for _t, data in drive.uploads:
         assert str(data["gnss.latitude"]) not in text
         assert str(data["gnss.longitude"]) not in text
+
+
+async def test_a_restart_longer_than_the_end_delay_is_one_trip(
+    hass: HomeAssistant,
+    gateway: FlexApiDevice,
+    trip_entry: MockConfigEntry,
+    trip_events: list[dict[str, Any]],
+) -> None:
+    """HA down 5 min while driving (key on): one trip, the gap's km in it."""
+    drive = Drive().park(30).ignition_on().drive(2000, 40)
+    cut = len(drive.uploads)
+    drive.drive(3300, 40).drive(2000, 40).ignition_off().park(300)
+    await play(gateway, drive.uploads[:cut])
+    assert await hass.config_entries.async_unload(trip_entry.entry_id)
+    await gateway.advance(300)  # nobody listened
+    assert await hass.config_entries.async_setup(trip_entry.entry_id)
+    await hass.async_block_till_done()
+    assert state(hass, IN_PROGRESS) == STATE_ON
+    await play(gateway, drive.uploads[cut + 30 :])
+    assert types(trip_events) == ["trip_started", "trip_ended"], trip_events
+    assert trip_events[1]["distance_km"] == pytest.approx(7.3, rel=0.02)
+    assert trip_events[1]["start_time"] == trip_events[0]["start_time"]
+    assert state(hass, TODAY) == "1"
+
+
+@pytest.mark.usefixtures("trip_entry")
+async def test_mqtt_down_is_no_silence(
+    hass: HomeAssistant, gateway: FlexApiDevice, trip_events: list[dict[str, Any]]
+) -> None:
+    """MQTT down 5 min mid-drive: the silence timer waits; the trip goes on."""
+    drive = Drive().ignition_on().drive(2000, 40)
+    cut = len(drive.uploads)
+    drive.drive(3300, 40).drive(2000, 40).ignition_off().park(300)
+    await play(gateway, drive.uploads[:cut])
+    async_dispatcher_send(hass, MQTT_CONNECTION_STATE, False)
+    await hass.async_block_till_done()
+    await gateway.advance(300)
+    async_dispatcher_send(hass, MQTT_CONNECTION_STATE, True)
+    await hass.async_block_till_done()
+    await gateway.advance(10)
+    assert types(trip_events) == ["trip_started"], trip_events
+    assert state(hass, IN_PROGRESS) == STATE_ON
+    await play(gateway, drive.uploads[cut + 31 :])
+    assert types(trip_events) == ["trip_started", "trip_ended"], trip_events
+    assert trip_events[1]["distance_km"] == pytest.approx(7.3, rel=0.02)
+
+
+@pytest.mark.usefixtures("trip_entry")
+async def test_uploads_every_3_minutes_are_one_trip(
+    hass: HomeAssistant, gateway: FlexApiDevice, trip_events: list[dict[str, Any]]
+) -> None:
+    """A summary interval longer than the end delay: one trip, not one per upload.
+
+    The interval is learned from the uploads while parked (or read from the
+    gateway's settings at start).
+    """
+    drive = Drive(interval=180).park(540).ignition_on().drive(30000, 50)
+    drive.ignition_off().park(900)
+    await play(gateway, drive.uploads)
+    assert types(trip_events) == ["trip_started", "trip_ended"], trip_events
+    assert trip_events[1]["distance_km"] == pytest.approx(30.0, rel=0.02)
+    assert state(hass, TODAY) == "1"
+
+
+@pytest.mark.usefixtures("trip_entry")
+async def test_a_repeated_payload_is_no_silence(
+    hass: HomeAssistant, gateway: FlexApiDevice, trip_events: list[dict[str, Any]]
+) -> None:
+    """A 5 min red light, the gateway sending the very same payload: no end."""
+    drive = Drive().ignition_on().drive(1000, 40).park(10)
+    await play(gateway, drive.uploads)
+    payload = drive.uploads[-1][1]
+    for _ in range(30):
+        await gateway.advance(10)
+        await gateway.info("summary", payload)
+    assert types(trip_events) == ["trip_started"], trip_events
+    assert state(hass, IN_PROGRESS) == STATE_ON
+
+
+@pytest.mark.usefixtures("trip_entry")
+async def test_a_trip_in_progress_is_saved_within_a_minute(
+    hass: HomeAssistant,
+    gateway: FlexApiDevice,
+    trip_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """An unclean shutdown mid-trip loses at most a minute of distance driven."""
+    drive = Drive().ignition_on().drive(3000, 40)
+    await play(gateway, drive.uploads)
+    await gateway.advance(61)
+    saved = hass_storage[f"flexapi.{trip_entry.entry_id}"]["data"]["trips"]
+    assert saved["distance_driven_m"] / 1000 == pytest.approx(
+        float(state(hass, DRIVEN)), abs=0.001
+    )
+    assert saved["distance_driven_m"] > 2900
+
+
+async def test_trip_events_wait_for_the_event_entity(hass: HomeAssistant) -> None:
+    """A trip that ends before the Trip entity listens (start-up) is not lost."""
+    recorder = TripRecorder(hass, {}, notify=lambda *_: None, save=lambda: None)
+    drive = Drive().ignition_on().drive(1000, 40).ignition_off().park(200)
+    store = ParameterStore()
+    for t, data in drive.uploads:
+        result = store.ingest("summary", data)
+        with patch("custom_components.flexapi.trips.time.time", return_value=t):
+            recorder.feed(result.groups, data, store.values)
+    seen: list[str] = []
+    remove = recorder.async_add_listener(lambda event: seen.append(event.type))
+    assert seen == ["trip_started", "trip_ended"]
+    recorder.async_add_listener(lambda event: seen.append("again"))
+    assert seen == ["trip_started", "trip_ended"]  # delivered once
+    remove()
+    recorder.async_stop()
+
+
+async def test_distance_driven_never_drops_below_what_was_recorded(
+    hass: HomeAssistant,
+    drive_clock: None,
+    setup_flexapi: Callable[[], Awaitable[MockConfigEntry]],
+    gateway: FlexApiDevice,
+) -> None:
+    """An unclean shutdown: the store is older than the last recorded state."""
+    mock_restore_cache_with_extra_data(
+        hass,
+        [
+            (
+                State(DRIVEN, "12.5"),
+                {"native_value": 12.5, "native_unit_of_measurement": "km"},
+            )
+        ],
+    )
+    await setup_flexapi()
+    await gateway.info("io", {"io.ts": T0, "io.igt_status": 0})
+    assert state(hass, DRIVEN) == "12.5"
+    await play(gateway, Drive().ignition_on().drive(1000, 40).uploads)
+    assert float(state(hass, DRIVEN)) == pytest.approx(13.5, rel=0.01)
+
+
+@pytest.mark.usefixtures("trip_entry")
+async def test_a_gnss_step_writes_only_distance_driven(
+    hass: HomeAssistant, gateway: FlexApiDevice
+) -> None:
+    """Driving: distance driven changes; the other trip entities stay unwritten."""
+    drive = Drive().ignition_on().drive(500, 40)
+    await play(gateway, drive.uploads[:3])
+    written: list[str] = []
+    trip_entities = {EVENT, IN_PROGRESS, LAST_DISTANCE, LAST_DURATION, TODAY, DRIVEN}
+
+    @callback
+    def _written(event: Event[Any]) -> None:
+        written.append(event.data["entity_id"])
+
+    @callback
+    def _trip_entity(data: Any) -> bool:
+        return data["entity_id"] in trip_entities
+
+    hass.bus.async_listen(EVENT_STATE_REPORTED, _written, event_filter=_trip_entity)
+    hass.bus.async_listen(EVENT_STATE_CHANGED, _written, event_filter=_trip_entity)
+    await play(gateway, drive.uploads[3:])
+    assert set(written) == {DRIVEN}
+
+
+@pytest.mark.usefixtures("trip_entry")
+async def test_millisecond_timestamps_neither_crash_nor_freeze_a_trip(
+    hass: HomeAssistant, gateway: FlexApiDevice, trip_events: list[dict[str, Any]]
+) -> None:
+    """A firmware stamping in milliseconds: the same one trip, on HA's clock."""
+    drive = standard_drive()
+    uploads = [
+        (t, {k: v * 1000 if k.endswith(".ts") else v for k, v in data.items()})
+        for t, data in drive.uploads
+    ]
+    await play(gateway, uploads)
+    assert types(trip_events) == ["trip_started", "trip_ended"], trip_events
+    assert trip_events[1]["distance_km"] == pytest.approx(3.0, rel=0.02)
+    assert trip_events[1]["start_time"].startswith("2026-06-01T08:0")
+    assert state(hass, IN_PROGRESS) == STATE_OFF
+    assert state(hass, TODAY) == "1"

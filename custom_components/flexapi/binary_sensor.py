@@ -23,7 +23,7 @@ from .entity import (
 from .protocol.catalog import Parameter, Platform, lookup
 from .protocol.store import ParameterStore
 from .runtime import FlexApiConfigEntry
-from .trips import TRIPS_KEY
+from .trips import TRIPS_KEY, is_trip_key
 
 #: Read-only and pushed over MQTT: nothing to update, nothing to limit.
 PARALLEL_UPDATES = 0
@@ -67,7 +67,7 @@ ONE_WIRE_CONNECTED = FlexApiBinarySensorEntityDescription(
 TRIP_IN_PROGRESS = FlexApiBinarySensorEntityDescription(
     key=f"{TRIPS_KEY}.trip_in_progress",
     group=TRIPS_KEY,
-    keys=(TRIPS_KEY,),
+    keys=(f"{TRIPS_KEY}.trip_in_progress",),
     translation_key="trip_in_progress",
     value_fn=lambda _store: None,  # bound to the gateway's trips at setup
 )
@@ -112,4 +112,5 @@ async def async_setup_entry(
         describe,
         derived=(ONE_WIRE_CONNECTED,),
         initial=(TRIP_IN_PROGRESS.key,),
+        initial_when=is_trip_key,
     )

@@ -124,6 +124,7 @@ def async_setup_dynamic_entities(
     restorable: Callable[[str], bool] = lambda _key: True,
     derived: Iterable[FlexApiEntityDescription] = (),
     initial: Iterable[str] = (),
+    initial_when: Callable[[str], bool] | None = None,
 ) -> None:
     """Add entities as their parameters are first reported; remove them.
 
@@ -135,8 +136,9 @@ def async_setup_dynamic_entities(
     description key; ``derived`` lists the descriptions whose key is no store
     key (one entity made from other keys), so their first store key is
     described instead. ``restorable`` excludes keys whose entity needs data
-    to be named. ``initial`` keys are described at once whatever the store
-    holds (the trip entities, which exist from the start).
+    to be named. ``initial`` keys are described whatever the store holds:
+    at once, or with ``initial_when``, once a key it accepts is reported
+    (the trip entities, once the gateway reports trip data).
 
     A key the device no longer has (a deleted userdata key) takes the
     entities it is the first key of out of the entity registry.
@@ -145,9 +147,17 @@ def async_setup_dynamic_entities(
     #: unique_id -> entity, for every entity added.
     added: dict[str, FlexApiEntity] = {}
     source_key = {description.key: description.keys[0] for description in derived}
+    initial_keys = list(initial)
+    waiting = bool(initial_keys)
 
     @callback
     def _add(keys: Iterable[str]) -> None:
+        nonlocal waiting
+        if waiting:
+            keys = list(keys)
+            if initial_when is None or any(initial_when(key) for key in keys):
+                waiting = False
+                keys = [*initial_keys, *keys]
         new = []
         for key in keys:
             for entity in describe(key):
@@ -183,6 +193,6 @@ def async_setup_dynamic_entities(
         and registry_entry.unique_id.startswith(prefix)
         and restorable(key := registry_entry.unique_id.removeprefix(prefix))
     ]
-    _add([*initial, *runtime.store.values, *registered])
+    _add([*runtime.store.values, *registered])
     entry.async_on_unload(runtime.async_add_new_key_listener(_add))
     entry.async_on_unload(runtime.async_add_removed_key_listener(_remove))

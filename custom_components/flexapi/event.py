@@ -8,11 +8,16 @@ from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import FlexApiEntity, FlexApiEntityDescription, utc_from_timestamp
+from .entity import (
+    FlexApiEntity,
+    FlexApiEntityDescription,
+    async_setup_dynamic_entities,
+    utc_from_timestamp,
+)
 from .protocol.messages import FlexEvent
 from .protocol.trips import EVENT_ENDED, EVENT_STARTED, TripEvent
 from .runtime import FlexApiConfigEntry, FlexApiRuntime
-from .trips import TRIPS_KEY
+from .trips import TRIPS_KEY, is_trip_key
 
 #: Read-only and pushed over MQTT: nothing to update, nothing to limit.
 PARALLEL_UPDATES = 0
@@ -117,4 +122,15 @@ async def async_setup_entry(
 ) -> None:
     """Add the notice and trip event entities."""
     runtime = entry.runtime_data
-    async_add_entities([FlexApiEventEntity(runtime), FlexApiTripEventEntity(runtime)])
+    async_add_entities([FlexApiEventEntity(runtime)])
+
+    def describe(key: str) -> list[FlexApiEntity]:
+        return [FlexApiTripEventEntity(runtime)] if key == TRIP.key else []
+
+    async_setup_dynamic_entities(
+        entry,
+        async_add_entities,
+        describe,
+        initial=(TRIP.key,),
+        initial_when=is_trip_key,
+    )

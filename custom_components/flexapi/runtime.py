@@ -50,7 +50,8 @@ from .protocol.errors import (
 )
 from .protocol.store import Freshness, IngestResult, ParameterStore
 from .protocol.topics import Topics, remember
-from .trips import TRIPS_KEY, TripRecorder
+from .protocol.trips import TRIP_GROUPS
+from .trips import TripRecorder
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -66,6 +67,9 @@ def silent_issue_id(entry: ConfigEntry) -> str:
 STORAGE_VERSION = 1
 #: Seconds after a trip starts or ends that it is written to storage.
 TRIP_SAVE_DELAY = 1.0
+#: Seconds within which a trip in progress is written (its distance so far;
+#: an unclean shutdown then loses at most this much).
+TRIP_PROGRESS_SAVE_DELAY = 60.0
 #: Pause before the start-up requests are tried again, doubling up to the max.
 INIT_BACKOFF_MIN = 60.0
 INIT_BACKOFF_MAX = 900.0
@@ -142,9 +146,12 @@ class FlexApiRuntime:
         self.trips = TripRecorder(
             hass,
             self.options,
-            notify=partial(self.async_notify, (TRIPS_KEY,)),
+            notify=self.async_notify,
             save=self._schedule_trip_save,
+            save_later=self._schedule_trip_progress_save,
+            upload_window=self._trip_upload_window,
         )
+        self._trip_save_pending = False
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -317,6 +324,7 @@ class FlexApiRuntime:
             self._mark_fresh(groups, now, to_call)
             for listener in to_call:
                 listener()
+        self.trips.heard(groups)
         self._after_upload(now)
 
     def _after_upload(self, now: float) -> None:
@@ -410,7 +418,7 @@ class FlexApiRuntime:
 
     def _storage_data(self) -> dict[str, Any]:
         """What the store holds: settings, the time last heard, the trips."""
-        self._heard_save_pending = False
+        self._heard_save_pending = self._trip_save_pending = False
         return {
             **(self._saved or self._settings_data()),
             "last_heard": self.last_heard,
@@ -425,8 +433,29 @@ class FlexApiRuntime:
         """
         if self._heard_closed:
             return
-        self._heard_save_pending = True
+        self._heard_save_pending = self._trip_save_pending = True
         self._storage.async_delay_save(self._storage_data, TRIP_SAVE_DELAY)
+
+    def _schedule_trip_progress_save(self) -> None:
+        """A trip in progress grew: write the store within a minute.
+
+        Once pending, further calls wait for that write (each call would
+        push it back); it replaces a pending hourly write of the time heard.
+        """
+        if self._heard_closed or self._trip_save_pending:
+            return
+        self._heard_save_pending = self._trip_save_pending = True
+        self._storage.async_delay_save(self._storage_data, TRIP_PROGRESS_SAVE_DELAY)
+
+    def _trip_upload_window(self) -> float:
+        """Seconds the trip data may stay silent, from the upload intervals."""
+        now = time.monotonic()
+        windows = [
+            window
+            for group in TRIP_GROUPS
+            if (window := self.freshness.window(group, now)) is not None
+        ]
+        return min(windows, default=0.0)
 
     async def async_save_heard(self) -> None:
         """Write the time last heard now (unloading); nothing is scheduled after."""
@@ -472,6 +501,7 @@ class FlexApiRuntime:
         if connected == self.mqtt_connected:
             return
         self.mqtt_connected = connected
+        self.trips.set_listening(connected)
         if not connected:
             _LOGGER.info("%s: MQTT disconnected; entities unavailable", self.client_id)
         else:

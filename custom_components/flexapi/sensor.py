@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from decimal import Decimal
 import logging
 import re
 from typing import Any
 
 from homeassistant.components.sensor import (
+    RestoreSensor,
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
@@ -31,7 +33,7 @@ from .entity import (
 from .protocol.catalog import Parameter, Platform, ValueType, lookup
 from .protocol.store import ParameterStore
 from .runtime import FlexApiConfigEntry, FlexApiRuntime
-from .trips import TRIPS_KEY, TripRecorder
+from .trips import TRIPS_KEY, TripRecorder, is_trip_key
 
 _LOGGER = logging.getLogger(__name__)
 #: Read-only and pushed over MQTT: nothing to update, nothing to limit.
@@ -119,7 +121,7 @@ def _trip_sensor(key: str, **kwargs: Any) -> FlexApiTripSensorEntityDescription:
     return FlexApiTripSensorEntityDescription(
         key=f"{TRIPS_KEY}.{key}",
         group=TRIPS_KEY,
-        keys=(TRIPS_KEY,),
+        keys=(f"{TRIPS_KEY}.{key}",),
         translation_key=key,
         **kwargs,
     )
@@ -157,6 +159,9 @@ TRIP_SENSORS = {
         ),
     )
 }
+
+
+DISTANCE_DRIVEN = f"{TRIPS_KEY}.distance_driven"
 
 
 def _bind_trip_sensor(
@@ -208,6 +213,24 @@ class FlexApiSensor(FlexApiEntity, SensorEntity):
         return self.entity_description.value_fn(self._store)
 
 
+class FlexApiDistanceDrivenSensor(FlexApiSensor, RestoreSensor):
+    """The GNSS odometer: never below the value Home Assistant last recorded.
+
+    The trips are saved every minute or so while driving; after an unclean
+    shutdown this keeps ``total_increasing`` statistics from seeing a drop
+    (a meter reset, which would count the whole distance again).
+    """
+
+    async def async_added_to_hass(self) -> None:
+        """Raise the odometer to the restored state, if that is higher."""
+        await super().async_added_to_hass()
+        if (last := await self.async_get_last_sensor_data()) is None:
+            return
+        value = last.native_value
+        if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            self.runtime.trips.keep_distance_driven(float(value))
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: FlexApiConfigEntry,
@@ -221,9 +244,10 @@ async def async_setup_entry(
 
     def describe(key: str) -> Iterable[FlexApiSensor]:
         if (trip_sensor := TRIP_SENSORS.get(key)) is not None:
-            return [
-                FlexApiSensor(runtime, _bind_trip_sensor(trip_sensor, runtime.trips))
-            ]
+            cls = (
+                FlexApiDistanceDrivenSensor if key == DISTANCE_DRIVEN else FlexApiSensor
+            )
+            return [cls(runtime, _bind_trip_sensor(trip_sensor, runtime.trips))]
         if key in ("gnss.date", "gnss.time"):
             return [FlexApiSensor(runtime, GNSS_DATETIME)]
         param = lookup(key)
@@ -244,4 +268,5 @@ async def async_setup_entry(
         restorable=lambda key: not ONE_WIRE_TEMPERATURE.match(key),
         derived=(GNSS_DATETIME,),
         initial=TRIP_SENSORS,
+        initial_when=is_trip_key,
     )

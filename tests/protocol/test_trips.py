@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from typing import Any
 
 import pytest
@@ -428,22 +429,240 @@ def test_trips_today_counts_per_day() -> None:
     assert tracker.last_trip is not None
 
 
-def test_data_without_timestamp_goes_on_the_gateway_clock() -> None:
-    """A gateway clock years behind: data without ``.ts`` is not a jump ahead."""
+def test_time_is_the_receive_clock_whatever_the_gateway_clock() -> None:
+    """A gateway clock years behind: times are Home Assistant's, data orders."""
     feeder = Feeder()
     behind = 6 * 365 * 86400
     feeder.upload(T0, {"io.ts": T0 - behind, "io.igt_status": 1})
     assert feeder.types() == [EVENT_STARTED]
+    assert feeder.events[0].data["start_time"] == iso_utc(T0)
     feeder.upload(T0 + 5, {"obd.t_dist": 1.0})  # no .ts
     feeder.upload(T0 + 10, {"obd.t_dist": 2.0})
     assert feeder.tracker.in_progress
-    assert feeder.tracker.last_time == T0 - behind + 10
+    assert feeder.tracker.last_time == T0 + 10
     feeder.upload(T0 + 20, {"io.ts": T0 - behind + 20, "io.igt_status": 0})
     feeder.upload(T0 + 200, {"io.ts": T0 - behind + 200, "io.igt_status": 0})
     assert feeder.types() == [EVENT_STARTED, EVENT_ENDED]
     assert ended(feeder)["duration_s"] == 20
+    assert ended(feeder)["end_time"] == iso_utc(T0 + 20)
     # Counted on Home Assistant's day, not the gateway's.
     assert feeder.tracker.trips_on("2026-06-01") == 1
+
+
+def _restamped(drive: Drive, stamp: Any) -> Drive:
+    """The drive with every ``<group>.ts`` replaced by ``stamp(t, index)``."""
+    for index, (t, data) in enumerate(drive.uploads):
+        for key in [k for k in data if k.endswith(".ts")]:
+            data[key] = stamp(t, index)
+    return drive
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        pytest.param(lambda t, _i: t * 1000, id="milliseconds"),
+        pytest.param(lambda t, _i: t * 1_000_000, id="microseconds"),
+        pytest.param(
+            lambda t, i: t + 3 * 86400 if i == 60 else t, id="one-stamp-days-ahead"
+        ),
+        pytest.param(
+            lambda t, i: t - 8 * 86400 if i >= 60 else t, id="clock-reset-8-days-back"
+        ),
+    ],
+)
+def test_bad_timestamps_never_freeze_or_crash_a_trip(stamp: Any) -> None:
+    """Milliseconds, a stamp days ahead, a clock reset: the same one trip."""
+    drive = _restamped(standard_drive(), stamp)
+    feeder = Feeder()
+    feeder.run(drive)
+    assert feeder.types() == [EVENT_STARTED, EVENT_ENDED]
+    data = ended(feeder)
+    assert data["distance_km"] == pytest.approx(drive.driven_m / 1000, rel=0.02)
+    assert data["distance_source"] == "odometer"
+    assert not feeder.tracker.in_progress
+
+
+def test_time_names_are_total() -> None:
+    """Any number names a time (clamped), never raises."""
+    assert iso_utc(1.78e12).startswith("9999-12-31")
+    assert iso_utc(-5) == "1970-01-01T00:00:00+00:00"
+    assert iso_utc(float("nan")) == "1970-01-01T00:00:00+00:00"
+
+
+def _split(drive: Drive, at: int) -> tuple[Drive, Drive]:
+    first = Drive()
+    first.uploads = drive.uploads[:at]
+    rest = Drive()
+    rest.uploads = drive.uploads[at:]
+    return first, rest
+
+
+@pytest.mark.parametrize("obd", [True, False])
+def test_a_restart_longer_than_the_end_delay_continues_the_trip(obd: bool) -> None:
+    """HA down 5 min mid-drive (key on): one trip, the gap's distance in it."""
+    drive = Drive(obd=obd).park(60).ignition_on().drive(2000, 40)
+    half = len(drive.uploads)
+    drive.drive(3300, 40).drive(2000, 40).ignition_off().park(300)
+    # Nothing heard during the 5 minutes (3.3 km of driving).
+    gap = [t for t, _ in drive.uploads[half : half + 30]]
+    assert gap[-1] - gap[0] >= 290
+    before = Feeder()
+    for t, data in drive.uploads[:half]:
+        before.upload(t, data)
+    saved = json.loads(json.dumps(before.tracker.as_dict()))
+    after = Feeder(TripTracker.from_dict(saved))
+    after.store = before.store
+    for t, data in drive.uploads[half + 30 :]:
+        after.upload(t, data)
+    assert after.types() == [EVENT_ENDED]
+    data = ended(after)
+    # The odometer covers the gap; without it, one long GNSS step across it.
+    assert data["distance_km"] == pytest.approx(7.3, rel=0.02)
+    assert data["start_time"] == before.events[0].data["start_time"]
+
+
+def test_mqtt_down_longer_than_the_end_delay_continues_the_trip() -> None:
+    """HA stops listening (MQTT down) for 5 min; the gateway drove on."""
+    drive = Drive().ignition_on().drive(2000, 40)
+    half = len(drive.uploads)
+    drive.drive(3300, 40).drive(2000, 40).ignition_off().park(300)
+    feeder = Feeder()
+    for t, data in drive.uploads[:half]:
+        feeder.upload(t, data)
+    feeder.tracker.unheard()
+    for t, data in drive.uploads[half + 30 :]:
+        feeder.upload(t, data)
+    assert feeder.types() == [EVENT_STARTED, EVENT_ENDED]
+    assert ended(feeder)["distance_km"] == pytest.approx(7.3, rel=0.02)
+
+
+def test_a_restart_after_the_key_went_off_ends_at_the_key_off() -> None:
+    """Key off, HA down for 10 min, key on again: two trips, split at key-off."""
+    drive = Drive().ignition_on().drive(1000, 40).ignition_off()
+    off = drive.t
+    drive.park(20)
+    cut = len(drive.uploads)
+    drive.park(600).ignition_on().drive(1000, 40).ignition_off().park(300)
+    before = Feeder()
+    for t, data in drive.uploads[:cut]:
+        before.upload(t, data)
+    after = Feeder(TripTracker.from_dict(before.tracker.as_dict()))
+    after.store = before.store
+    for t, data in drive.uploads[cut + 60 :]:
+        after.upload(t, data)
+    assert after.types() == [EVENT_ENDED, EVENT_STARTED, EVENT_ENDED]
+    assert after.events[0].data["end_time"] == iso_utc(off)
+
+
+def test_parking_without_a_fix_ends_a_gnss_only_trip() -> None:
+    """No ignition, no OBD: an underground garage (no fix) still ends the trip."""
+    drive = Drive(obd=False, ignition=False).park(60).drive(2000, 40)
+    for _ in range(30):  # 5 min without a fix, the last speed 40 km/h
+        drive.t += drive.interval
+        drive._upload(0.0, fix=0)
+    feeder = Feeder()
+    feeder.run(drive)
+    assert feeder.types() == [EVENT_STARTED, EVENT_ENDED]
+    assert ended(feeder)["distance_km"] == pytest.approx(2.0, rel=0.02)
+
+
+def test_an_upload_interval_longer_than_the_end_delay_is_one_trip() -> None:
+    """180 s uploads, 120 s end delay: silence waits for the upload window."""
+    drive = Drive(interval=180).ignition_on().drive(30000, 50)
+    drive.ignition_off().park(900)
+    feeder = Feeder()
+    feeder.tracker.upload_window = 3 * 180
+    for t, data in drive.uploads:
+        # the timer looks between uploads
+        feeder.events += feeder.tracker.expire(t - 1)
+        feeder.upload(t, data)
+    assert feeder.types() == [EVENT_STARTED, EVENT_ENDED]
+    assert ended(feeder)["distance_km"] == pytest.approx(30.0, rel=0.02)
+    # Still silent for the window: the trip ends at its last data.
+    feeder = Feeder()
+    feeder.tracker.upload_window = 540
+    feeder.run(Drive(interval=180).ignition_on().drive(3000, 50))
+    last = feeder.tracker.last_time
+    assert last is not None
+    assert feeder.tracker.deadline() == last + 540
+
+
+def test_a_gnss_start_is_not_hours_early() -> None:
+    """A fix from hours ago is no origin: the trip starts when it moved."""
+    drive = Drive(obd=False, ignition=False).park(10)
+    drive.t += 3 * 3600
+    moved = drive.t + drive.interval
+    drive.drive(2000, 40).park(300)
+    feeder = Feeder()
+    feeder.run(drive)
+    assert feeder.types() == [EVENT_STARTED, EVENT_ENDED]
+    data = ended(feeder)
+    assert data["start_time"] >= iso_utc(moved - 120)
+    assert data["duration_s"] < 3600
+
+
+def test_stale_obd_keeps_no_trip_going() -> None:
+    """No ignition: OBD goes quiet with rpm > 0 last; GNSS then decides."""
+    drive = Drive(ignition=False)
+    drive.on = True  # the engine runs: rpm > 0
+    drive.park(60).drive(2000, 40)
+    drive.obd = False
+    drive.park(400)  # GNSS only, standing
+    feeder = Feeder()
+    feeder.run(drive)
+    assert feeder.types() == [EVENT_STARTED, EVENT_ENDED]
+    assert ended(feeder)["distance_km"] == pytest.approx(2.0, rel=0.02)
+
+
+def test_implausible_obd_readings_are_not_figures() -> None:
+    """An OBD speed of 53255, a zeroed odometer, whole-km odometer steps."""
+    drive = Drive().ignition_on().drive(2000, 40)
+    drive.uploads[5][1]["obd.speed"] = 53255
+    drive.uploads[-1][1]["obd.odo"] = 0  # a sentinel at the end
+    drive.ignition_off().park(300)
+    feeder = Feeder()
+    feeder.run(drive)
+    data = ended(feeder)
+    assert data["max_speed_kmh"] < 60
+    assert data["distance_km"] == pytest.approx(2.0, rel=0.02)
+    # A bad odometer at the start: a delta far beyond MAX_SPEED.
+    drive = Drive().ignition_on().drive(2000, 40).ignition_off().park(300)
+    drive.uploads[0][1]["obd.odo"] = 1.0
+    feeder = Feeder()
+    feeder.run(drive)
+    data = ended(feeder)
+    assert data["distance_km"] == pytest.approx(2.0, rel=0.02)
+    assert data["distance_source"] != "odometer"
+    # An odometer in whole kilometres: 900 m show no step; GNSS measured it.
+    drive = Drive().ignition_on().drive(900, 40).ignition_off().park(300)
+    for _t, upload in drive.uploads:
+        upload["obd.odo"] = 12345
+    feeder = Feeder()
+    feeder.run(drive)
+    data = ended(feeder)
+    assert data["distance_source"] == "gnss"
+    assert data["distance_km"] == pytest.approx(0.9, rel=0.05)
+
+
+def test_a_repeated_upload_is_heard() -> None:
+    """A long red light with a byte-identical payload is no silence."""
+    drive = Drive().ignition_on().drive(1000, 40).park(10)
+    feeder = Feeder()
+    feeder.run(drive)
+    last = drive.t
+    for t in range(last + 10, last + 600, 10):
+        feeder.events += feeder.tracker.expire(t - 1)
+        feeder.events += feeder.tracker.heard(t)
+    assert feeder.types() == [EVENT_STARTED]
+    assert feeder.tracker.in_progress
+    assert feeder.tracker.deadline() == last + 590 + 120
+    # A repeated key-off ends it after the end delay, at the key-off.
+    drive.ignition_off()
+    feeder.upload(last + 600, drive.uploads[-1][1] | {"io.ts": last + 600})
+    for t in range(last + 610, last + 800, 10):
+        feeder.events += feeder.tracker.heard(t)
+    assert feeder.types() == [EVENT_STARTED, EVENT_ENDED]
+    assert ended(feeder)["end_time"] == iso_utc(last + 600)
 
 
 def test_an_ignition_input_that_never_turns_on_is_no_wiring() -> None:
@@ -458,3 +677,70 @@ def test_an_ignition_input_that_never_turns_on_is_no_wiring() -> None:
     feeder = Feeder()
     feeder.run(drive)
     assert feeder.types() == [EVENT_STARTED]
+
+
+def test_a_burst_of_uploads_still_counts_the_track() -> None:
+    """Uploads queued and delivered at once: their ``gnss.ts`` time the steps."""
+    drive = Drive(obd=False).ignition_on().drive(1000, 40)
+    burst = Drive(obd=False, t=drive.t, position=drive.position, on=True)
+    burst.drive(2000, 40).ignition_off().park(200)
+    feeder = Feeder()
+    feeder.run(drive)
+    # MQTT down for 150 s; the broker delivers what it queued on reconnect.
+    feeder.tracker.unheard()
+    arrived = burst.uploads[14][0]
+    for _t, data in burst.uploads[:15]:  # all delivered at once
+        feeder.upload(arrived, data)
+    for t, data in burst.uploads[15:]:
+        feeder.upload(max(t, arrived), data)
+    assert feeder.types() == [EVENT_STARTED, EVENT_ENDED]
+    assert ended(feeder)["distance_km"] == pytest.approx(3.0, rel=0.02)
+
+
+def test_gaussian_jitter_with_outliers_idling_adds_almost_nothing() -> None:
+    """An hour idling, key on: Gaussian fixes (sigma = hacc), some 3-5 hacc off."""
+    rng = random.Random(7)
+    feeder = Feeder()
+    feeder.upload(T0, {"io.ts": T0, "io.igt_status": 1})
+    for n in range(1, 361):
+        t = T0 + 10 * n
+        sigma = HACC * (rng.uniform(3, 5) if n % 40 == 0 else 1.0)
+        lat, lon = offset(HOME, rng.gauss(0, sigma), rng.gauss(0, sigma))
+        feeder.upload(
+            t,
+            {
+                "gnss.ts": t,
+                "gnss.latitude": round(lat, 7),
+                "gnss.longitude": round(lon, 7),
+                "gnss.speed": round(abs(rng.gauss(0, 0.3)), 1),
+                "gnss.hacc": HACC,
+                "gnss.fix": 3,
+                "io.ts": t,
+                "io.igt_status": 1,
+            },
+        )
+    assert feeder.tracker.in_progress
+    assert feeder.tracker.distance_driven_km * 1000 < 50
+
+
+def test_a_saved_time_far_ahead_is_no_frozen_clock() -> None:
+    """A state saved a day ahead (a clock that went back): trips still work."""
+    ahead = Feeder()
+    ahead.run(Drive(t=T0 + 86400).ignition_on().drive(1000, 40))
+    tracker = TripTracker.from_dict(ahead.tracker.as_dict())
+    assert tracker.in_progress
+    feeder = Feeder(tracker)
+    feeder.store = ahead.store
+    # The gateway's clock goes on from where it was; Home Assistant's is back.
+    drive = Drive(seed=3).ignition_on().drive(1000, 40).ignition_off().park(300)
+    feeder.run(_restamped(drive, lambda t, _i: t + 86400 + 1000))
+    assert feeder.types() == [EVENT_ENDED]
+    assert not feeder.tracker.in_progress
+    data = ended_last(feeder)
+    assert data["end_time"] == iso_utc(drive.uploads[-31][0])
+    assert data["duration_s"] < 600
+
+
+def ended_last(feeder: Feeder) -> dict[str, Any]:
+    """The last trip_ended data."""
+    return [e.data for e in feeder.events if e.type == EVENT_ENDED][-1]
