@@ -55,6 +55,10 @@ KEYS_LAST_TRIP = (
 MIN_TIMER_DELAY = 1.0
 #: Trip events held for the event entity (it attaches after the first data).
 MAX_PENDING_EVENTS = 10
+#: Seconds between reads of the upload window during a trip: the intervals
+#: behind it change rarely, and reading them costs more than the rest of
+#: the tracker's work on an upload.
+UPLOAD_WINDOW_REFRESH = 30.0
 _timestamp = CATALOG["gnss.ts"].coerce
 
 
@@ -106,6 +110,7 @@ class TripRecorder:
         self._save = save
         self._save_later = save_later
         self._upload_window = upload_window
+        self._upload_window_at = -UPLOAD_WINDOW_REFRESH
         self._listeners: list[Callable[[TripEvent], None]] = []
         #: Events that came before the event entity listened.
         self._pending: list[TripEvent] = []
@@ -205,10 +210,13 @@ class TripRecorder:
                 raw if raw is None or raw.__class__ is int else _timestamp(raw)
             )
         events = tracker.update(values, groups, received=time.time(), stamps=stamps)
-        if tracker.in_progress:
+        if tracker.in_progress and (
+            (now := time.monotonic()) - self._upload_window_at >= UPLOAD_WINDOW_REFRESH
+        ):
             # For the next data and the silence timer: the upload intervals
             # as learned up to now.
             tracker.upload_window = self._upload_window()
+            self._upload_window_at = now
         if tracker.last_time != before:
             self._fed_at = time.monotonic()
         self._after(events)
