@@ -163,6 +163,8 @@ class ParameterStore:
             key = res.key
             if raw.__class__ is res.native:
                 value = raw
+            elif res.native is bool and raw.__class__ is int and 0 <= raw <= 1:
+                value = raw == 1  # the usual 0/1 of a boolean, as coerce() has it
             elif res.coerce is not None:
                 value = res.coerce(raw)
                 if value is None and raw is not None:
