@@ -12,7 +12,6 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.mqtt.models import DATA_MQTT
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState, ConfigFlow
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -29,7 +28,7 @@ from syrupy.location import PyTestLocation
 from custom_components.flexapi.const import CONF_CLIENT_ID, CONF_PREFIX, DOMAIN
 
 from . import helpers
-from .compat import HA_RELEASE, SNAPSHOT_DIR
+from .compat import HA_RELEASE, SNAPSHOT_DIR, all_devices, device_subentry_ids
 from .helpers import collect_started
 
 pytest_plugins = ["pytest_homeassistant_custom_component"]
@@ -101,15 +100,14 @@ def one_config_entry_and_subentry_per_device(
 
 def device_ownership_problems(hass: HomeAssistant) -> list[str]:
     """This integration's devices with several config entries or subentries."""
-    return [
-        f"{device.name}: {device.config_entries_subentries}"
-        for device in dr.async_get(hass).devices.values()
-        if any(domain == DOMAIN for domain, _ in device.identifiers)
-        and (
-            len(device.config_entries) != 1
-            or any(len(s) != 1 for s in device.config_entries_subentries.values())
-        )
-    ]
+    problems = []
+    for device in all_devices(hass):
+        if not any(domain == DOMAIN for domain, _ in device.identifiers):
+            continue
+        owners = device_subentry_ids(device)
+        if len(owners) != 1 or any(len(s) != 1 for s in owners.values()):
+            problems.append(f"{device.name}: {owners}")
+    return problems
 
 
 @pytest.fixture(autouse=True)

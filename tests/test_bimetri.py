@@ -44,6 +44,11 @@ from custom_components.flexapi.const import (
     SUBENTRY_RESOURCE,
 )
 from custom_components.flexapi.diagnostics import async_get_config_entry_diagnostics
+from tests.compat import (
+    device_by_identifier,
+    device_subentry_ids,
+    process_repairs_platforms,
+)
 
 from .bimetri_helpers import (
     APP_ID,
@@ -150,13 +155,11 @@ async def test_setup_subscribes_and_creates_devices(
 ) -> None:
     assert TOPIC in subscribed_topics(mqtt_mock)
     assert isinstance(loaded.runtime_data, BimetriRuntime)
-    device = device_registry.async_get_device(
-        identifiers={(DOMAIN, f"{loaded.entry_id}_101")}
-    )
+    device = device_by_identifier(hass, (DOMAIN, f"{loaded.entry_id}_101"))
     assert device is not None
     assert device.name == "Boiler"
     assert device.manufacturer == "Bimetri"
-    assert device.config_entries_subentries == {loaded.entry_id: {"sub101"}}
+    assert device_subentry_ids(device) == {loaded.entry_id: {"sub101"}}
     entities = er.async_entries_for_config_entry(entity_registry, loaded.entry_id)
     assert {e.entity_id for e in entities} == {SWITCH, SWITCH_0}
     assert all(e.config_subentry_id == "sub101" for e in entities)
@@ -231,9 +234,7 @@ async def test_turn_on_is_confirmed_by_the_notification(
     assert pending["pending_correlation_id"] == cid
     assert pending["pending_since"] is not None
     assert pending["last_command_result"] == "sent"
-    device = device_registry.async_get_device(
-        identifiers={(DOMAIN, f"{loaded.entry_id}_101")}
-    )
+    device = device_by_identifier(hass, (DOMAIN, f"{loaded.entry_id}_101"))
     assert device is not None
     assert device.model == "BMM620"
     assert (dr.CONNECTION_NETWORK_MAC, "26:aa:e0:23:23:5e") in device.connections
@@ -652,12 +653,13 @@ async def test_adding_and_removing_a_resource(
     assert subentry.data == {CONF_RESOURCE_ID: 202, CONF_OUTPUTS: [2, 5]}
     assert subentry.title == "Pump"
 
-    device = device_registry.async_get_device(
-        identifiers={(DOMAIN, f"{loaded.entry_id}_202")}
-    )
+    device = device_by_identifier(hass, (DOMAIN, f"{loaded.entry_id}_202"))
     assert device is not None
     assert device.name == "Pump"
-    assert device.config_entries_subentries == {loaded.entry_id: {subentry.subentry_id}}
+    # Both resources report one module's MAC: a connection is unique within an
+    # entry (2026.8 refuses a second device with it), so the first keeps it.
+    assert not device.connections
+    assert device_subentry_ids(device) == {loaded.entry_id: {subentry.subentry_id}}
     for entity_id in ("switch.pump_output_2", "switch.pump_output_5"):
         registry_entry = entity_registry.async_get(entity_id)
         assert registry_entry is not None
@@ -673,18 +675,11 @@ async def test_adding_and_removing_a_resource(
 
     assert hass.config_entries.async_remove_subentry(loaded, subentry.subentry_id)
     await hass.async_block_till_done()
-    assert (
-        device_registry.async_get_device(
-            identifiers={(DOMAIN, f"{loaded.entry_id}_202")}
-        )
-        is None
-    )
+    assert device_by_identifier(hass, (DOMAIN, f"{loaded.entry_id}_202")) is None
     assert entity_registry.async_get("switch.pump_output_2") is None
     assert hass.states.get("switch.pump_output_2") is None
     # The other resource is untouched.
-    assert device_registry.async_get_device(
-        identifiers={(DOMAIN, f"{loaded.entry_id}_101")}
-    )
+    assert device_by_identifier(hass, (DOMAIN, f"{loaded.entry_id}_101"))
     assert entity_registry.async_get(SWITCH) is not None
     assert loaded.state is ConfigEntryState.LOADED
 
@@ -838,13 +833,10 @@ async def test_repair_fix_flow_starts_reauth(
     setup_bimetri: Callable[[MockConfigEntry], Awaitable[MockConfigEntry]],
 ) -> None:
     from homeassistant.components.repairs import DOMAIN as REPAIRS_DOMAIN
-    from homeassistant.components.repairs.issue_handler import (
-        async_process_repairs_platforms,
-    )
 
     assert await async_setup_component(hass, REPAIRS_DOMAIN, {})
     entry = await setup_bimetri(make_bimetri_entry(make_jwt(time.time() + 2 * DAY)))
-    await async_process_repairs_platforms(hass)
+    await process_repairs_platforms(hass)
     manager = hass.data[REPAIRS_DOMAIN]["flow_manager"]
     result = await manager.async_init(DOMAIN, data={"issue_id": jwt_issue_id(entry)})
     assert result["step_id"] == "confirm"

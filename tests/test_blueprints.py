@@ -36,6 +36,7 @@ from pytest_homeassistant_custom_component.typing import (
 
 from custom_components.flexapi.const import REQUEST_TIMEOUT
 from custom_components.flexapi.control import IO_GATHER
+from tests.compat import device_by_identifier
 
 from .conftest import FlexApiDevice
 from .helpers import fire_json, payloads, respond
@@ -756,7 +757,7 @@ async def test_trip_summary_fuel_hours_and_device_name(
 ) -> None:
     """The device's name (as the user renamed it), hours, and the fuel change."""
     await gateway.info("io", {"io.igt_status": 0})
-    device = device_registry.async_get_device(identifiers={("flexapi", "VG1")})
+    device = device_by_identifier(hass, ("flexapi", "VG1"))
     assert device is not None
     device_registry.async_update_device(device.id, name_by_user="Van")
     trip = entity_registry.async_get_or_create(

@@ -26,7 +26,6 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -41,6 +40,7 @@ from custom_components.flexapi.protocol.limits import (
     MIN_REQUEST_SPACING,
 )
 from custom_components.flexapi.runtime import FlexApiRuntime
+from tests.compat import device_by_identifier
 
 from .helpers import start
 
@@ -68,10 +68,13 @@ class Gateway:
         """Wrap HA's (mocked) MQTT publish."""
         real = mqtt_mock.return_value.async_publish
 
-        async def _publish(topic: str, payload: Any, qos: int, retain: bool) -> None:
+        async def _publish(
+            topic: str, payload: Any, qos: int, retain: bool, **kwargs: Any
+        ) -> None:
+            # kwargs: what newer releases pass on (message_expiry_interval, 2026.x)
             body = json.loads(payload)
             self.wire.append((self.hass.loop.time(), topic, body))
-            await real(topic, payload, qos, retain)
+            await real(topic, payload, qos, retain, **kwargs)
             self.hass.loop.call_soon(self._answer, topic, body)
 
         mqtt_mock.async_publish.side_effect = _publish
@@ -208,7 +211,7 @@ async def test_a_burst_of_100_calls_keeps_the_limits_and_loses_nothing(
     await tick(hass, freezer, 10)
     for entity_id in (*WIFI, *(DO.format(n) for n in range(1, 5))):
         assert hass.states.get(entity_id) is not None, entity_id
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "VG1")})
+    device = device_by_identifier(hass, (DOMAIN, "VG1"))
     assert device is not None
     gateway.wire.clear()
 

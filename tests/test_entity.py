@@ -18,6 +18,7 @@ from custom_components.flexapi.const import DOMAIN
 from custom_components.flexapi.entity import FlexApiEntity
 from custom_components.flexapi.protocol.errors import FlexApiNotAppliedError
 from custom_components.flexapi.runtime import FlexApiRuntime
+from tests.compat import device_by_identifier
 from tests.conftest import CLIENT_ID, FlexApiDevice
 from tests.helpers import settle, start
 from tests.protocol.spec_examples import CUSTOM_GROUPS
@@ -88,7 +89,7 @@ async def test_entities_appear_when_first_reported(
     )
     await gateway.info("summary", {"bar.baz": 5})
     assert len(entity_ids(hass, flexapi_entry)) == 2 + len(TRIP_ENTITIES)
-    device_entry = dr.async_get(hass).async_get_device({(DOMAIN, CLIENT_ID)})
+    device_entry = device_by_identifier(hass, (DOMAIN, CLIENT_ID))
     assert device_entry is not None
     entry = entity_registry.async_get("sensor.vg1_engine_speed")
     assert entry.device_id == device_entry.id
@@ -555,7 +556,7 @@ async def test_stale_devices_can_be_removed_but_not_the_gateway(
 ) -> None:
     """Quality scale stale-devices: a left-over device goes, the live one stays."""
     assert await async_setup_component(hass, "config", {})
-    live = device_registry.async_get_device({(DOMAIN, CLIENT_ID)})
+    live = device_by_identifier(hass, (DOMAIN, CLIENT_ID))
     assert live is not None
     stale = device_registry.async_get_or_create(
         config_entry_id=flexapi_entry.entry_id, identifiers={(DOMAIN, "VG-old")}

@@ -28,6 +28,7 @@ from custom_components.flexapi.const import (
 )
 from custom_components.flexapi.protocol.errors import FlexApiStoppedError
 from custom_components.flexapi.runtime import FlexApiRuntime
+from tests.compat import device_by_identifier
 
 from .helpers import (
     advance,
@@ -81,7 +82,7 @@ async def test_setup_sends_sysinfo_refresh_and_fills_device(
         ),
     )
     await hass.async_block_till_done()
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "VG1")})
+    device = device_by_identifier(hass, (DOMAIN, "VG1"))
     assert device is not None
     assert device.manufacturer == "InHand Networks"
     assert device.model == "VG710"

@@ -17,7 +17,6 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -34,6 +33,7 @@ from custom_components.flexapi.protocol.errors import (
 )
 from custom_components.flexapi.protocol.topics import prefix_subscriptions
 from custom_components.flexapi.runtime import FlexApiRuntime
+from tests.compat import device_by_identifier
 
 from .helpers import (
     REQUEST_SPACING,
@@ -540,7 +540,7 @@ async def test_an_action_during_an_outage_raises_a_translated_error(
     runtime: FlexApiRuntime,
 ) -> None:
     """What a user sees: a clear, translated error; nothing is sent later."""
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "VG1")})
+    device = device_by_identifier(hass, (DOMAIN, "VG1"))
     assert device is not None
     set_broker(hass, False)
     await settle(hass)

@@ -30,6 +30,7 @@ from custom_components.flexapi.protocol.errors import (
 from custom_components.flexapi.protocol.messages import CustomGroup
 from custom_components.flexapi.protocol.topics import MAX_TOPIC_GROUPS, RESERVED_GROUPS
 from custom_components.flexapi.runtime import FlexApiRuntime
+from tests.compat import device_by_identifier
 
 from .helpers import (
     REQUEST_SPACING,
@@ -961,7 +962,7 @@ async def test_initial_requests_fill_device_and_groups(
     answer(hass, mqtt_mock, BASE + "group/get", CUSTOM_GROUPS)
     await settle(hass)
 
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "VG1")})
+    device = device_by_identifier(hass, (DOMAIN, "VG1"))
     assert device is not None
     sysinfo = spec_examples["sysinfo"]
     assert device.model == sysinfo["sysinfo.model_name"]
@@ -1021,7 +1022,7 @@ async def test_device_info_from_sysinfo(
     expected: dict[str, Any],
 ) -> None:
     runtime.handle_data("sysinfo", sysinfo)
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "VG1")})
+    device = device_by_identifier(hass, (DOMAIN, "VG1"))
     assert device is not None
     assert device.name == "VG1"
     for attribute, value in expected.items():
@@ -1039,7 +1040,7 @@ async def test_a_restart_keeps_the_device_fields_sysinfo_has_not_given_yet(
     await settle(hass)
     assert flexapi_entry.runtime_data is not runtime
     assert not flexapi_entry.runtime_data.store.get("sysinfo.model_name")
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "VG1")})
+    device = device_by_identifier(hass, (DOMAIN, "VG1"))
     assert device is not None
     assert device.model == "VG710"
     assert device.connections == {(dr.CONNECTION_NETWORK_MAC, "00:18:05:10:99:66")}
@@ -1135,7 +1136,7 @@ async def test_unanswered_start_up_requests_are_retried_when_heard_again(
     await advance(hass, freezer, REQUEST_SPACING)
     answer(hass, mqtt_mock, BASE + "group/get", error="data_empty")
     await settle(hass)
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "VG1")})
+    device = device_by_identifier(hass, (DOMAIN, "VG1"))
     assert device is not None
     assert device.model == "VG710"
     # Answered: later uploads ask nothing more.

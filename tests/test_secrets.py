@@ -33,7 +33,6 @@ from homeassistant.components.mqtt import DOMAIN as MQTT_DOMAIN
 from homeassistant.config_entries import SOURCE_MQTT
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -45,6 +44,7 @@ from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 from custom_components.flexapi import logmask
 from custom_components.flexapi.const import DOMAIN, REQUEST_TIMEOUT
 from custom_components.flexapi.diagnostics import async_get_config_entry_diagnostics
+from tests.compat import device_by_identifier
 
 from .bimetri_helpers import (
     BimetriPlatformMock,
@@ -289,7 +289,7 @@ async def _flexapi_scenarios(
     )
     # Actions: a refresh answered with the position, one answered with an
     # error, a settings change, a userdata write of the token, a bad call.
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "VG1")})
+    device = device_by_identifier(hass, (DOMAIN, "VG1"))
     assert device is not None
 
     async def call(service: str, data: dict[str, Any], reply: Any) -> Any:

@@ -30,6 +30,7 @@ from custom_components.flexapi import services
 from custom_components.flexapi.const import DOMAIN, REQUEST_TIMEOUT
 from custom_components.flexapi.helpers import home_assistant_error
 from custom_components.flexapi.protocol.errors import ErrorCode, FlexApiStoppedError
+from tests.compat import device_by_identifier
 
 from .conftest import FlexApiDevice
 from .helpers import REQUEST_SPACING, payloads, published_topics, respond, start
@@ -59,7 +60,7 @@ def body(payload: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture
 def device_id(hass: HomeAssistant, flexapi_entry: MockConfigEntry) -> str:
     """The gateway's device."""
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "VG1")})
+    device = device_by_identifier(hass, (DOMAIN, "VG1"))
     assert device is not None
     return device.id
 

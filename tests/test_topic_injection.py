@@ -17,7 +17,6 @@ from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -37,6 +36,7 @@ from custom_components.flexapi.const import (
 from custom_components.flexapi.protocol import messages as msgs
 from custom_components.flexapi.protocol.errors import FlexApiValueError
 from custom_components.flexapi.protocol.topics import Topics
+from tests.compat import device_by_identifier
 
 from .bimetri_helpers import DAY, make_bimetri_entry, make_jwt
 from .helpers import settle, start_user
@@ -215,7 +215,7 @@ async def test_actions_refuse_injection_and_send_nothing(
     bad: str,
 ) -> None:
     """A translated validation error; nothing subscribed, nothing published."""
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "VG1")})
+    device = device_by_identifier(hass, (DOMAIN, "VG1"))
     assert device is not None
     subscribed = len(mqtt_mock.async_subscribe.call_args_list)
     publishes = len(mqtt_mock.async_publish.call_args_list)

@@ -723,16 +723,30 @@ class BimetriRuntime:
             return
         self.devices[resource_id] = merged
         mac = dr.format_mac(merged.network_id) if merged.network_id else ""
+        # Resources of one module report the module's MAC. A connection is
+        # unique within a config entry (Home Assistant 2026.8 refuses a second
+        # device with it), so only the first resource that reports it gets it.
+        registry = dr.async_get(self.hass)
+        identifier = self.device_identifier(resource_id)
+        connection = (dr.CONNECTION_NETWORK_MAC, mac)
+        shared = any(
+            connection in other.connections and identifier not in other.identifiers
+            for other in dr.async_entries_for_config_entry(
+                registry, self.entry.entry_id
+            )
+        )
         # Every field by keyword; one the platform has not told yet stays as
         # the registry has it (UNDEFINED), never cleared.
-        dr.async_get(self.hass).async_get_or_create(
+        registry.async_get_or_create(
             config_entry_id=self.entry.entry_id,
             config_subentry_id=resource.subentry_id,
-            identifiers={self.device_identifier(resource_id)},
+            identifiers={identifier},
             manufacturer=merged.brand or UNDEFINED,
             model=merged.model or UNDEFINED,
             connections=(
-                {(dr.CONNECTION_NETWORK_MAC, mac)} if len(mac) == 17 else UNDEFINED
+                {connection}
+                if len(mac) == 17 and not shared
+                else UNDEFINED
             ),
         )
 

@@ -36,6 +36,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util.hass_dict import HassKey
 
 from . import const, logmask
+from .compat import on_subscribe_done
 from .const import REQUEST_RETRIES, REQUEST_TIMEOUT, SPACING_MARGIN
 from .protocol import messages as msgs
 from .protocol.errors import (
@@ -127,9 +128,8 @@ class SharedSubscription:
                 )
             )
         self.subscribed_at = self.hass.loop.time()
-        on_subscribe_done = getattr(mqtt, "async_on_subscribe_done", None)
-        if const.SUBSCRIBE_SETTLE and on_subscribe_done is not None:
-            await self._async_live(on_subscribe_done)
+        if const.SUBSCRIBE_SETTLE and (hook := on_subscribe_done()) is not None:
+            await self._async_live(hook)
         self.ready.set_result(None)
 
     async def _async_live(
@@ -441,7 +441,7 @@ class FlexApiClient:
             return
         if not (settle := const.SUBSCRIBE_SETTLE):
             return
-        if getattr(mqtt, "async_on_subscribe_done", None) is not None:
+        if on_subscribe_done() is not None:
             return
         shared = self.hass.data[DATA_SHARED][self.topics.prefix]
         remaining = shared.subscribed_at + settle - self.hass.loop.time()
@@ -463,16 +463,14 @@ class FlexApiClient:
         if not (settle := const.SUBSCRIBE_SETTLE):
             return
         shared = self.hass.data.get(DATA_SHARED, {}).get(self.topics.prefix)
-        on_subscribe_done = getattr(mqtt, "async_on_subscribe_done", None)
-        if shared is None or on_subscribe_done is None:
+        hook = on_subscribe_done()
+        if shared is None or hook is None:
             for lane in self.lanes.values():
                 lane.hold(settle)
             return
         for lane in self.lanes.values():
             lane.hold(const.SUBSCRIBE_DONE_TIMEOUT)
-        shared.async_resubscribed(on_subscribe_done).add_done_callback(
-            self._release_lanes
-        )
+        shared.async_resubscribed(hook).add_done_callback(self._release_lanes)
 
     def _release_lanes(self, _done: object) -> None:
         for lane in self.lanes.values():

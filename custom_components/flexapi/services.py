@@ -25,6 +25,7 @@ from homeassistant.exceptions import Unauthorized, UnknownUser
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 import voluptuous as vol
 
+from .compat import device_config_entry_ids
 from .const import DOMAIN
 from .helpers import async_call, invalid, invalid_value
 from .protocol import messages as msgs
@@ -122,7 +123,7 @@ def _runtime(call: ServiceCall) -> FlexApiRuntime:
         raise invalid("device_not_found", ATTR_DEVICE_ID, device_id=device_id)
     ours = [
         entry
-        for entry_id in device.config_entries
+        for entry_id in device_config_entry_ids(device)
         if (entry := hass.config_entries.async_get_entry(entry_id)) is not None
         and entry.domain == DOMAIN
     ]

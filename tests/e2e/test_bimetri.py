@@ -12,7 +12,6 @@ from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -20,6 +19,7 @@ from custom_components.flexapi.const import DOMAIN
 from simulator.bimetri import BimetriPlatform, BimetriSimulator, Chaos, SimResource
 from simulator.broker import Mosquitto
 from tests.bimetri_helpers import DAY, SIGNATURE, TOPIC, make_bimetri_entry, make_jwt
+from tests.compat import device_by_identifier
 
 from .conftest import Observer, wait_for
 
@@ -98,9 +98,7 @@ async def test_switch_confirmed_through_the_platform(
     )
     assert notes
     assert hass.states.get(SWITCH).last_updated == state.last_updated
-    device = dr.async_get(hass).async_get_device(
-        identifiers={(DOMAIN, f"{entry.entry_id}_101")}
-    )
+    device = device_by_identifier(hass, (DOMAIN, f"{entry.entry_id}_101"))
     assert device is not None
     assert device.model == "BMM620"
 

@@ -7,13 +7,13 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.flexapi.const import CONF_CLIENT_ID, CONF_PREFIX, DOMAIN
 from simulator import Simulator, SimulatorConfig
 from simulator.broker import Mosquitto
+from tests.compat import device_by_identifier
 
 from .conftest import CLIENT_ID, Observer, wait_for
 
@@ -132,7 +132,7 @@ async def test_a_custom_group_with_aliases_feeds_the_entities(
 ) -> None:
     """io and summary uploads off: the DO and AI values come from the group only."""
     await _setup(hass)
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, CLIENT_ID)})
+    device = device_by_identifier(hass, (DOMAIN, CLIENT_ID))
     assert device is not None
     for group in ("io", "summary"):
         await hass.services.async_call(

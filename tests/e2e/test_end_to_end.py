@@ -16,6 +16,7 @@ from custom_components.flexapi.protocol.catalog import canonical_key, lookup
 from custom_components.flexapi.runtime import FlexApiRuntime
 from simulator import Simulator
 from simulator.broker import Mosquitto
+from tests.compat import device_by_identifier
 
 from .conftest import CLIENT_ID, Observer, wait_for
 
@@ -64,10 +65,8 @@ async def test_discovery_creates_entry_and_device_with_sysinfo(
     assert result["data"] == {CONF_CLIENT_ID: CLIENT_ID, CONF_PREFIX: ""}
     assert result["title"] == f"VG710 {CLIENT_ID}"
 
-    registry = dr.async_get(hass)
-
     def device() -> dr.DeviceEntry | None:
-        found = registry.async_get_device(identifiers={(DOMAIN, CLIENT_ID)})
+        found = device_by_identifier(hass, (DOMAIN, CLIENT_ID))
         return found if found is not None and found.serial_number else None
 
     entry_device = await wait_for(device, what="the device's sysinfo")
