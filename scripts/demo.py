@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 from pathlib import Path
+import shlex
 import shutil
 import signal
 import subprocess
@@ -71,6 +72,18 @@ logger:
   logs:
     custom_components.flexapi: info
 """
+
+
+def hass_command() -> list[str]:
+    """How to start Home Assistant: ``FLEXAPI_HASS`` (scripts/demo sets it).
+
+    The demo runs the newest tested release, which needs Python 3.14; where
+    the machine has none, scripts/lib.sh runs it in a Debian chroot and says
+    so here. Without the variable, the ``hass`` beside this Python.
+    """
+    if command := os.environ.get("FLEXAPI_HASS"):
+        return shlex.split(command)
+    return [str(Path(sys.executable).with_name("hass"))]
 
 
 class Broker(Protocol):
@@ -179,15 +192,7 @@ class Demo:
             ],
         )
         print("== Home Assistant (first start takes a little while)")
-        self._spawn(
-            "homeassistant",
-            [
-                str(Path(sys.executable).with_name("hass")),
-                "-c",
-                str(CONFIG),
-                "--skip-pip",
-            ],
-        )
+        self._spawn("homeassistant", [*hass_command(), "-c", str(CONFIG), "--skip-pip"])
 
     def _spawn(self, name: str, argv: list[str]) -> None:
         log = (DEMO / f"{name}.log").open("wb")
@@ -301,10 +306,15 @@ class Demo:
         flow = self._request(
             "POST", "/api/config/config_entries/flow", {"handler": "mqtt"}
         )
+        answer: dict[str, Any] = {"broker": "127.0.0.1", "port": self.broker.port}
+        # 2026.x: the form's TLS and client settings are a required section.
+        if any(
+            field.get("name") == "other_settings"
+            for field in flow.get("data_schema") or []
+        ):
+            answer["other_settings"] = {"set_client_cert": False, "set_ca_cert": "off"}
         result = self._request(
-            "POST",
-            f"/api/config/config_entries/flow/{flow['flow_id']}",
-            {"broker": "127.0.0.1", "port": self.broker.port},
+            "POST", f"/api/config/config_entries/flow/{flow['flow_id']}", answer
         )
         if result.get("type") != "create_entry":
             raise RuntimeError(f"MQTT setup failed: {result}")

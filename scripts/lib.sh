@@ -1,10 +1,15 @@
 # Shared helpers for scripts/test and scripts/demo (sourced, not run).
 
+#: The oldest supported Home Assistant (2025.4.4, requirements_test.txt) runs on
+#: Python 3.13.0, the newest the test plugin pins (requirements_test_next.txt)
+#: on Python 3.14.2 or newer, as each requires.
 PYTHON_VERSION=3.13.0
-#: The second test venv (.venv-next) runs a newer Home Assistant that asks for
-#: Python 3.13.2: uv resolves its packages for that version, and they then run
-#: on $PYTHON_VERSION.
-NEXT_RESOLVE_PYTHON_VERSION=3.13.2
+NEXT_PYTHON_MIN=3.14.2
+#: Where a Debian forky (testing) chroot with Python 3.14 is made when the
+#: machine has no Python 3.14 of its own. Outside the clone, so that it is
+#: made once per machine, not per clone.
+FORKY=${FLEXAPI_CHROOT:-/var/lib/flexapi/forky}
+FORKY_PACKAGES=python3.14,python3.14-venv,python3.14-dev,g++,git,mosquitto,ca-certificates,libturbojpeg0
 
 find_python() {
   local candidates=(
@@ -23,14 +28,21 @@ find_python() {
   return 1
 }
 
-# _install_venv DIR REQUIREMENTS [OVERRIDES RESOLVE_PYTHON_VERSION]: create DIR
-# with uv and install REQUIREMENTS into it. With OVERRIDES, the pins in that file
-# replace the ones REQUIREMENTS makes, and uv resolves for RESOLVE_PYTHON_VERSION.
-# Nothing is installed when the stamp in DIR says these exact files (by content)
-# were installed already.
+# _venv_stamp DIR INPUT...: whether DIR was installed from exactly these files.
+_venv_current() {
+  local dir=$1 stamp digest
+  shift
+  digest=$(cat "$@" | sha256sum | cut -d' ' -f1)
+  stamp="$dir/.installed"
+  [ "$(cat "$stamp" 2>/dev/null)" = "$digest" ] && return 0
+  echo "$digest" >"$dir/.installed.new"
+  return 1
+}
+
+# _install_venv DIR REQUIREMENTS: create DIR with uv on Python $PYTHON_VERSION
+# and install REQUIREMENTS into it, unless it holds exactly these files already.
 _install_venv() {
-  local dir=$1 requirements=$2 overrides=${3:-} resolve_version=${4:-} python stamp digest
-  local args=(-r "$requirements")
+  local dir=$1 requirements=$2 python
   python=$(find_python)
   if ! "$python" -m uv --version >/dev/null 2>&1; then
     echo "== installing uv"
@@ -40,32 +52,114 @@ _install_venv() {
     echo "== creating $dir"
     "$python" -m uv venv --quiet --python "$python" "$dir"
   fi
-  local inputs=("$requirements")
-  if [ -n "$overrides" ]; then
-    args+=(--override "$overrides" --python-version "$resolve_version")
-    inputs+=("$overrides")
-  fi
-  # requirements_demo.txt includes requirements_test.txt.
-  [ "$requirements" = requirements_test.txt ] || inputs+=(requirements_test.txt)
-  digest=$({ echo "$resolve_version"; cat "${inputs[@]}"; } | sha256sum | cut -d' ' -f1)
-  stamp="$dir/.installed-$(basename "$requirements")"
-  if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
-    echo "== installing ${inputs[*]} into $dir (uv)"
-    "$python" -m uv pip install --quiet --python "$dir/bin/python" "${args[@]}"
-    echo "$digest" >"$stamp"
+  if ! _venv_current "$dir" "$requirements" requirements_tools.txt; then
+    echo "== installing $requirements into $dir (uv)"
+    "$python" -m uv pip install --quiet --python "$dir/bin/python" -r "$requirements"
+    mv "$dir/.installed.new" "$dir/.installed"
   fi
 }
 
-# ensure_venv REQUIREMENTS: .venv with REQUIREMENTS (Home Assistant 2025.4).
+# ensure_venv: .venv, the oldest supported Home Assistant, on Python 3.13.
 ensure_venv() {
-  _install_venv .venv "$1"
+  _install_venv .venv requirements_test.txt
 }
 
-# ensure_next_venv: .venv-next, the same test packages with the newer Home
-# Assistant pinned in requirements_test_next.txt.
+# _python_at_least PYTHON VERSION: whether PYTHON runs and is VERSION or newer.
+_python_at_least() {
+  [ -n "$1" ] && [ -x "$1" ] && "$1" -c "import sys; sys.exit(sys.version_info < tuple(map(int, '$2'.split('.'))))" 2>/dev/null
+}
+
+# ensure_forky: a Debian forky chroot at $FORKY with Python 3.14 (and the
+# packages in FORKY_PACKAGES), /proc, /dev and this clone mounted inside at the
+# same path. Debian's mirror serves forky's binary packages to this machine.
+ensure_forky() {
+  if [ ! -x "$FORKY/usr/bin/python3.14" ]; then
+    echo "== making a Debian forky chroot with Python 3.14 at $FORKY (debootstrap)"
+    command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
+    rm -rf "$FORKY.partial"
+    mkdir -p "$(dirname "$FORKY")"
+    # bookworm's debootstrap has no forky script; the sid one serves.
+    debootstrap --variant=minbase --include="$FORKY_PACKAGES" forky "$FORKY.partial" \
+      http://deb.debian.org/debian /usr/share/debootstrap/scripts/sid >"$FORKY.log" 2>&1 ||
+      { tail -20 "$FORKY.log" >&2; return 1; }
+    mv "$FORKY.partial" "$FORKY"
+  fi
+  cp /etc/ssl/certs/ca-certificates.crt "$FORKY/etc/ssl/certs/ca-certificates.crt"
+  cp /etc/resolv.conf "$FORKY/etc/resolv.conf" 2>/dev/null || true
+  # A chroot made by an older version of this script may lack a package.
+  if ! chroot "$FORKY" dpkg -s ${FORKY_PACKAGES//,/ } >/dev/null 2>&1; then
+    echo "== installing ${FORKY_PACKAGES//,/ } in the chroot (apt)"
+    chroot "$FORKY" /bin/sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y -qq --no-install-recommends ${FORKY_PACKAGES//,/ } >/dev/null"
+  fi
+  mountpoint -q "$FORKY/proc" || mount --bind /proc "$FORKY/proc"
+  mountpoint -q "$FORKY/dev" || mount --rbind /dev "$FORKY/dev"
+  mkdir -p "$FORKY$PWD"
+  mountpoint -q "$FORKY$PWD" || mount --bind "$PWD" "$FORKY$PWD"
+  if [ ! -x "$FORKY/opt/uv/bin/uv" ]; then
+    echo "== installing uv in the chroot"
+    chroot "$FORKY" /bin/sh -c 'python3.14 -m venv /opt/uv && /opt/uv/bin/pip install --quiet uv'
+  fi
+}
+
+# NEXT PROGRAM [ARG...]: run PROGRAM (a path of this clone, or of the chroot)
+# where the newest Home Assistant runs: here, or in the chroot, in this folder.
+NEXT_PREFIX=()
+next() {
+  "${NEXT_PREFIX[@]}" "$@"
+}
+
+# ensure_next_python: a Python >= $NEXT_PYTHON_MIN; sets NEXT_PYTHON, NEXT_UV and
+# NEXT_PREFIX. The machine's own python3.14 when it is new enough, else the
+# forky chroot's (never a Python that Home Assistant does not support).
+ensure_next_python() {
+  local own
+  own=${FLEXAPI_NEXT_PYTHON:-$(command -v python3.14 || true)}
+  if _python_at_least "$own" "$NEXT_PYTHON_MIN"; then
+    NEXT_PYTHON=$own
+    NEXT_PREFIX=()
+    "$own" -m uv --version >/dev/null 2>&1 || "$own" -m pip install --quiet uv
+    NEXT_UV=("$own" -m uv)
+    return 0
+  fi
+  ensure_forky
+  NEXT_PYTHON=/usr/bin/python3.14
+  NEXT_PREFIX=(chroot "$FORKY" /bin/sh -c 'cd "$0" && exec "$@"' "$PWD")
+  NEXT_UV=(/opt/uv/bin/uv)
+}
+
+# _install_next_venv DIR REQUIREMENTS: like _install_venv, on the newer Python.
+_install_next_venv() {
+  local dir=$1 requirements=$2
+  ensure_next_python
+  if ! next "$dir/bin/python" -c '' 2>/dev/null; then
+    echo "== creating $dir (Python $(next "$NEXT_PYTHON" -c 'import platform; print(platform.python_version())'))"
+    rm -rf "$dir"
+    next "${NEXT_UV[@]}" venv --quiet --python "$NEXT_PYTHON" "$dir"
+  fi
+  shift
+  if ! _venv_current "$dir" "$@" requirements_tools.txt; then
+    echo "== installing $* into $dir (uv)"
+    next "${NEXT_UV[@]}" pip install --quiet --python "$dir/bin/python" -r "$requirements"
+    mv "$dir/.installed.new" "$dir/.installed"
+  fi
+}
+
+# ensure_next_venv: .venv-next, the newest Home Assistant the test plugin pins.
 ensure_next_venv() {
-  _install_venv .venv-next requirements_test.txt requirements_test_next.txt \
-    "$NEXT_RESOLVE_PYTHON_VERSION"
+  _install_next_venv .venv-next requirements_test_next.txt
+}
+
+# ensure_demo_venv: .venv-demo, the newest Home Assistant with its frontend and
+# what its base components import (requirements_demo.txt), for scripts/demo,
+# the browser walk and the benchmarks.
+ensure_demo_venv() {
+  _install_next_venv .venv-demo requirements_demo.txt requirements_test_next.txt
+}
+
+# demo_hass: the command that starts the demo's Home Assistant.
+demo_hass() {
+  printf '%q ' "${NEXT_PREFIX[@]}" "$PWD/.venv-demo/bin/hass"
 }
 
 # ha_version VENV: the Home Assistant version installed in VENV.
@@ -116,15 +210,18 @@ ensure_playwright() {
   fi
 }
 
-# browser_walk: scripts/test's last step, the browser walk of scripts/screenshots,
-# when Debian's Chromium is installed; a clear skip when it is not. Its
-# screenshots go to the git-ignored .browser/images (docs/images stays as committed).
+# ensure_walk_tools: what the browser walk needs: Chromium, playwright-core, and
+# the newest Home Assistant with its frontend (.venv-demo).
+ensure_walk_tools() {
+  ensure_chromium
+  ensure_playwright
+  ensure_demo_venv
+}
+
+# browser_walk: scripts/test's last step, the browser walk of scripts/screenshots
+# against a real `hass` of the newest tested release. Its screenshots go to the
+# git-ignored .browser/images (docs/images stays as committed).
 browser_walk() {
-  if [ ! -x /usr/bin/chromium ]; then
-    echo "== browser walk: SKIPPED: /usr/bin/chromium is not installed" \
-      "(scripts/screenshots installs it: apt-get install chromium)"
-    return 0
-  fi
   echo "== browser walk (scripts/screenshots)"
   # The Bimetri step has failed once in about five runs (its confirmation
   # not seen within 30 s, cause not yet found): a failed walk runs once more,

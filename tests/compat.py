@@ -92,3 +92,10 @@ async def process_repairs_platforms(hass: HomeAssistant) -> None:
         await hass.async_block_till_done()
         return
     await async_process_repairs_platforms(hass)
+
+
+async def remove_device(client: Any, device_id: str, entry_id: str) -> Any:
+    """Remove a device over the websocket (2026.x: one config entry, no entry id)."""
+    if SINGLE_CONFIG_ENTRY_DEVICES:
+        return await client.remove_device(device_id)
+    return await client.remove_device(device_id, entry_id)

@@ -18,7 +18,7 @@ from custom_components.flexapi.const import DOMAIN
 from custom_components.flexapi.entity import FlexApiEntity
 from custom_components.flexapi.protocol.errors import FlexApiNotAppliedError
 from custom_components.flexapi.runtime import FlexApiRuntime
-from tests.compat import device_by_identifier
+from tests.compat import device_by_identifier, remove_device
 from tests.conftest import CLIENT_ID, FlexApiDevice
 from tests.helpers import settle, start
 from tests.protocol.spec_examples import CUSTOM_GROUPS
@@ -563,10 +563,10 @@ async def test_stale_devices_can_be_removed_but_not_the_gateway(
     )
     client = await hass_ws_client(hass)
 
-    response = await client.remove_device(live.id, flexapi_entry.entry_id)
+    response = await remove_device(client, live.id, flexapi_entry.entry_id)
     assert not response["success"]
     assert device_registry.async_get(live.id) is not None
 
-    response = await client.remove_device(stale.id, flexapi_entry.entry_id)
+    response = await remove_device(client, stale.id, flexapi_entry.entry_id)
     assert response["success"]
     assert device_registry.async_get(stale.id) is None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ import voluptuous as vol
 from custom_components.flexapi.const import DOMAIN
 from custom_components.flexapi.device_tracker import FlexApiTracker
 from tests.compat import SINGLE_CONFIG_ENTRY_DEVICES
-from tests.conftest import device_ownership_problems
+from tests.conftest import deprecation_reports, device_ownership_problems
 from tests.helpers import make_entry
 
 ROOT = Path(__file__).parent.parent
@@ -518,3 +519,30 @@ async def test_device_ownership_checker(hass: HomeAssistant) -> None:
     assert len(device_ownership_problems(hass)) == 1
     registry.async_update_device(device.id, remove_config_entry_id=second.entry_id)
     assert device_ownership_problems(hass) == []
+
+
+@pytest.mark.parametrize(
+    ("message", "reported"),
+    [
+        (
+            "Detected that custom integration 'flexapi' accesses"
+            " `DeviceEntry.config_entries`, which is deprecated at"
+            " custom_components/flexapi/services.py, line 125: device.config_entries."
+            " This will stop working in Home Assistant 2027.10.0, please report it",
+            True,
+        ),
+        (
+            "TrackerEntity was used from flexapi, this is a deprecated alias which"
+            " will be removed in HA Core 2027.6. Use TrackerEntity instead",
+            True,
+        ),
+        ("Detected that custom integration 'other' calls a deprecated API", False),
+        ("VG1: the gateway answered auth_failed", False),
+    ],
+)
+def test_deprecation_report_checker(message: str, reported: bool) -> None:
+    """The conftest check (after every test) sees HA's reports about us only."""
+    record = logging.LogRecord(
+        "homeassistant.helpers.frame", logging.WARNING, __file__, 1, message, (), None
+    )
+    assert (deprecation_reports([record]) != []) is reported
