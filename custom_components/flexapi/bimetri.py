@@ -743,11 +743,7 @@ class BimetriRuntime:
             identifiers={identifier},
             manufacturer=merged.brand or UNDEFINED,
             model=merged.model or UNDEFINED,
-            connections=(
-                {connection}
-                if len(mac) == 17 and not shared
-                else UNDEFINED
-            ),
+            connections=({connection} if len(mac) == 17 and not shared else UNDEFINED),
         )
 
     # -- diagnostics ------------------------------------------------------------------

@@ -11,8 +11,24 @@ from collections.abc import Callable
 from typing import Any
 
 from homeassistant.components import mqtt
+
+# The device tracker's entity classes, from the package: the old home
+# (``device_tracker.config_entry``) is a deprecated alias since 2026.x, removed
+# in 2027.6. 2025.4 imports them into the package without re-exporting them
+# explicitly, which only the type checker minds.
+from homeassistant.components.device_tracker import (  # type: ignore[attr-defined]
+    TrackerEntity,
+    TrackerEntityDescription,
+)
 from homeassistant.core import CALLBACK_TYPE
 from homeassistant.helpers import device_registry as dr
+
+__all__ = [
+    "TrackerEntity",
+    "TrackerEntityDescription",
+    "device_config_entry_ids",
+    "on_subscribe_done",
+]
 
 
 def on_subscribe_done() -> Callable[..., CALLBACK_TYPE] | None:

@@ -5,10 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from homeassistant.components.device_tracker import (
-    TrackerEntity,
-    TrackerEntityDescription,
-)
 from homeassistant.components.device_tracker.const import SourceType
 from homeassistant.const import ATTR_LATITUDE, ATTR_LONGITUDE
 from homeassistant.core import HomeAssistant, callback
@@ -16,6 +12,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
+from .compat import TrackerEntity, TrackerEntityDescription
 from .entity import FlexApiEntity, FlexApiEntityDescription
 from .runtime import FlexApiConfigEntry, FlexApiRuntime
 
