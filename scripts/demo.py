@@ -358,7 +358,13 @@ class Demo:
     def _in_progress_flows(self) -> list[dict[str, Any]]:
         """Config flows in progress, through the websocket API."""
 
-        async def query() -> list[dict[str, Any]]:
+        (reply,) = self._websocket({"type": "config_entries/flow/progress"})
+        return list(reply.get("result") or [])
+
+    def _websocket(self, *commands: dict[str, Any]) -> list[dict[str, Any]]:
+        """Send ``commands`` over HA's websocket API; their replies, in order."""
+
+        async def send() -> list[dict[str, Any]]:
             async with (
                 aiohttp.ClientSession() as session,
                 session.ws_connect(f"{self.base}/api/websocket") as ws,
@@ -366,11 +372,38 @@ class Demo:
                 await ws.receive_json()  # auth_required
                 await ws.send_json({"type": "auth", "access_token": self.token})
                 await ws.receive_json()  # auth_ok
-                await ws.send_json({"id": 1, "type": "config_entries/flow/progress"})
-                reply = await ws.receive_json()
-                return list(reply.get("result") or [])
+                replies = []
+                for number, command in enumerate(commands, start=1):
+                    await ws.send_json({"id": number, **command})
+                    replies.append(await ws.receive_json())
+                return replies
 
-        return asyncio.run(query())
+        return asyncio.run(send())
+
+    def keep_http_config(self) -> None:
+        """Keep the demo's HTTP port (Home Assistant 2026.x).
+
+        Since 2026.x HA moves the ``http:`` YAML into its storage as a trial
+        that it reverts after five minutes unless confirmed, and raises a
+        repair about the YAML. The demo writes the port for both releases it
+        may run; on a release that asks, it confirms the port and sets the
+        repair aside, so that the demo's HA stays where it was started.
+        """
+        promote, issues = self._websocket(
+            {"type": "http/config/promote"}, {"type": "repairs/list_issues"}
+        )
+        if not promote.get("success"):
+            return  # an older release, or nothing pending: nothing to confirm
+        for issue in (issues.get("result") or {}).get("issues", []):
+            if issue.get("domain") == "http":
+                self._websocket(
+                    {
+                        "type": "repairs/ignore_issue",
+                        "domain": "http",
+                        "issue_id": issue["issue_id"],
+                        "ignore": True,
+                    }
+                )
 
     def remove_failed_entries(self) -> list[str]:
         """Delete entries that cannot work offline (onboarding adds some).
@@ -475,6 +508,7 @@ def main() -> int:
         demo.start()
         demo.wait_for_http()
         demo.onboard()
+        demo.keep_http_config()
         demo.configure_mqtt()
         bimetri = demo.add_bimetri()
         found = demo.wait_for_discovery()

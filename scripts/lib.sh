@@ -89,7 +89,7 @@ ensure_forky() {
   # A chroot made by an older version of this script may lack a package.
   if ! chroot "$FORKY" dpkg -s ${FORKY_PACKAGES//,/ } >/dev/null 2>&1; then
     echo "== installing ${FORKY_PACKAGES//,/ } in the chroot (apt)"
-    chroot "$FORKY" /bin/sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+    chroot "$FORKY" /bin/sh -c "apt-get -o Acquire::Check-Valid-Until=false update -qq && DEBIAN_FRONTEND=noninteractive \
       apt-get install -y -qq --no-install-recommends ${FORKY_PACKAGES//,/ } >/dev/null"
   fi
   mountpoint -q "$FORKY/proc" || mount --bind /proc "$FORKY/proc"

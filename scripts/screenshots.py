@@ -73,6 +73,7 @@ def run(port: int, out: Path) -> int:
         run_demo.start()
         run_demo.wait_for_http()
         run_demo.onboard()
+        run_demo.keep_http_config()
         run_demo.configure_mqtt()
         if not run_demo.wait_for_discovery():
             raise RuntimeError(f"no gateway discovered; see {demo.DEMO}/simulator.log")

@@ -38,12 +38,39 @@ async function expectVisible(locator, what, timeout = TIMEOUT) {
   }
 }
 
+/** Poll `check` (an async predicate) until it holds; fail with `what`. */
+async function waitFor(check, what, timeout = TIMEOUT) {
+  const deadline = Date.now() + timeout;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`expected on the page: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** The text field labelled `label` (2026.x adds a button to some, e.g. a
+ * password's "Show password", and a "*" to required labels). */
+const input = (page, label) =>
+  page
+    .getByRole('textbox', { name: label })
+    .or(page.getByRole('spinbutton', { name: label }))
+    .or(page.getByLabel(label).and(page.locator('input, textarea')))
+    .first();
+
 /** A logbook line of the device page: the entity, then what it did. */
-const logbookLine = (page, name, message) =>
+// 2025.x renders "Digital output 1 turned on"; the 2026.x activity card the
+// entity's name and its new state ("Digital output 1", "On").
+const exactly = (text) => new RegExp(`^\\s*${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
+const logbookLine = (page, name, message, value) =>
   page
     .locator('ha-logbook-renderer .entry-container')
     .filter({ hasText: name })
-    .filter({ hasText: message });
+    .filter({ hasText: message })
+    .or(
+      page
+        .locator('ha-logbook-entry')
+        .filter({ has: page.locator('.subject', { hasText: exactly(name) }) })
+        .filter({ has: page.locator('.value', { hasText: exactly(value) }) }),
+    );
 
 /** A string the frontend could not format shows as "Translation error: ...". */
 async function expectNoTranslationError(page) {
@@ -85,6 +112,21 @@ const state = { deviceUrl: '', deviceId: '' };
 
 // -- the walk -----------------------------------------------------------------
 
+// The end of a config flow that made an entry: HA 2025.x says "Created
+// configuration for …" with a Finish button; 2026.x asks to name the new
+// device and assign an area ("Skip and finish"), or, for an entry without a
+// device, shows the success message.
+async function finishFlow(page, message, what) {
+  const success = page.getByText(message);
+  const assign = page.getByRole('button', { name: 'Skip and finish' });
+  await expectVisible(success.or(assign).first(), what);
+  if (await assign.isVisible()) {
+    await assign.click();
+  } else {
+    await page.getByRole('button', { name: 'Finish' }).click();
+  }
+}
+
 step('log in', async (page) => {
   await page.goto(`${BASE}/`);
   await page.locator('input[name="username"]').fill(env.FLEXAPI_USERNAME);
@@ -106,8 +148,7 @@ step('add the discovered gateway', async (page) => {
   await expectVisible(page.getByText('Model: VG710'), 'the model from the gateway');
   await shot(page, 'config-flow-confirm');
   await page.getByRole('button', { name: 'Submit' }).click();
-  await expectVisible(page.getByText(`Created configuration for ${CLIENT_ID}.`), 'the success message');
-  await page.getByRole('button', { name: 'Finish' }).click();
+  await finishFlow(page, `Created configuration for ${CLIENT_ID}.`, 'the success message');
 });
 
 step('open the device page', async (page) => {
@@ -132,7 +173,7 @@ step('toggle DO1 and see it confirmed', async (page) => {
   await toggle.click();
   // The switch shows only states the gateway confirmed (io/info, the
   // control response), so a logbook line means the gateway did it.
-  await expectVisible(logbookLine(page, 'Digital output 1', turned), `logbook: Digital output 1 ${turned}`);
+  await expectVisible(logbookLine(page, 'Digital output 1', turned, stateText), `logbook: Digital output 1 ${turned}`);
   await page.getByText('Digital output 1', { exact: true }).first().click();
   const header = page.locator('ha-more-info-state-header');
   await expectVisible(header.getByText(stateText, { exact: true }), `the more-info state "${stateText}"`);
@@ -145,17 +186,19 @@ step('change a Wi-Fi mode', async (page) => {
   const select = page.locator('hui-select-entity-row').filter({ hasText: '2.4 GHz Wi-Fi mode' }).locator('ha-select');
   await expectVisible(select, 'the 2.4 GHz Wi-Fi mode select');
   const current = (await select.evaluate((el) => el.value)) || '';
-  const target = current === 'sta' ? 'Access point' : 'Station (client)';
+  const [target, targetValue] = current === 'sta' ? ['Access point', 'ap'] : ['Station (client)', 'sta'];
   await select.click();
-  await page.getByRole('option', { name: target, exact: true }).first().click();
-  await expectVisible(
-    select.locator('.mdc-select__selected-text').filter({ hasText: target }),
-    `the select showing ${target}`,
-  );
+  // 2025.x lists options; 2026.x a dropdown menu of items.
+  await page
+    .getByRole('option', { name: target, exact: true })
+    .or(select.getByRole('menuitem', { name: target, exact: true }))
+    .first()
+    .click();
+  await waitFor(() => select.evaluate((el, v) => el.value === v, targetValue), `the select showing ${target}`);
   // The select's state changes when app/refresh confirms the new mode. The
   // logbook card renders only the lines in view: scroll it there.
   await page.locator('ha-logbook').first().scrollIntoViewIfNeeded();
-  await expectVisible(logbookLine(page, '2.4 GHz Wi-Fi mode', `changed to ${target}`), `logbook: 2.4 GHz Wi-Fi mode changed to ${target}`);
+  await expectVisible(logbookLine(page, '2.4 GHz Wi-Fi mode', `changed to ${target}`, target), `logbook: 2.4 GHz Wi-Fi mode changed to ${target}`);
   await shot(page, 'device-logbook');
 });
 
@@ -163,7 +206,13 @@ step('perform flexapi.get_custom_groups in Developer tools', async (page) => {
   await page.goto(`${BASE}/developer-tools/action`);
   const perform = page.getByRole('button', { name: 'Perform action' });
   await expectVisible(perform, 'the Perform action button');
-  const yamlMode = page.getByRole('button', { name: 'Go to YAML mode' });
+  // 2025.x: a "Go to YAML mode" button; 2026.x: a "UI mode | YAML mode" switch.
+  const yamlMode = page
+    .getByRole('button', { name: 'Go to YAML mode' })
+    .or(page.getByRole('button', { name: 'YAML mode', exact: true }))
+    .or(page.getByRole('radio', { name: 'YAML mode', exact: true }))
+    .or(page.getByRole('tab', { name: 'YAML mode', exact: true }))
+    .first();
   if (await yamlMode.isVisible()) await yamlMode.click();
   const editor = page.locator('ha-code-editor .cm-content').first();
 
@@ -205,16 +254,25 @@ step('perform flexapi.get_custom_groups in Developer tools', async (page) => {
 step('Bimetri: add an application and a resource, switch an ExtDO output', async (page) => {
   await page.goto(`${BASE}/config/integrations/dashboard`);
   await page.getByRole('button', { name: 'Add integration' }).click();
-  await expectVisible(page.getByText('Search for a brand name'), 'the brand search');
-  // Type once the list has loaded: a filter typed before is lost.
-  await expectVisible(page.locator('ha-integration-list-item'), 'the list of brands');
-  await page.getByRole('textbox', { name: 'Search for a brand name' }).fill('FlexAPI');
+  // 2025.x labels the search box, 2026.x gives it a placeholder.
+  const search = page
+    .getByRole('textbox', { name: 'Search for a brand name' })
+    .or(page.getByPlaceholder('Search for a brand name'))
+    .first();
+  await expectVisible(search, 'the brand search');
+  // A filter typed before the list has loaded is lost: type until it shows.
   // The last match: the search result in the dialog, not the card behind it.
-  await page.getByText('FlexAPI (InHand Networks gateways)', { exact: true }).last().click();
+  const result = page.getByText('FlexAPI (InHand Networks gateways)', { exact: true }).last();
+  await waitFor(async () => {
+    await search.fill('FlexAPI');
+    await result.waitFor({ state: 'visible', timeout: 2_000 });
+    return (await page.getByText('3 Day Blinds', { exact: true }).count()) === 0;
+  }, 'FlexAPI found in the brand search');
+  await result.click();
   const bimetri = page.getByText('A Bimetri application', { exact: false });
   const gatewaySearch = page.getByText('Looking for FlexAPI gateways');
   // With a discovered gateway still waiting, HA first offers to add it.
-  const another = page.getByText('Setup another instance of FlexAPI', { exact: false });
+  const another = page.getByText(/Set ?up another instance of FlexAPI/);
   await expectVisible(bimetri.or(gatewaySearch).or(another), 'the first step of the FlexAPI flow');
   if (await another.first().isVisible()) {
     await another.first().click();
@@ -230,15 +288,14 @@ step('Bimetri: add an application and a resource, switch an ExtDO output', async
   }
   await bimetri.first().click();
   await expectVisible(page.getByText('Add a Bimetri application'), 'the Bimetri form');
-  await page.getByLabel('App name').fill('browserWalk');
-  await page.getByLabel('Instance ID').fill('1');
-  await page.getByLabel('Token (JWT)').fill(env.FLEXAPI_BIMETRI_JWT);
-  await page.getByLabel('User ID').fill('12345');
-  await page.getByLabel('Organization ID').fill('23456');
+  await input(page, 'App name').fill('browserWalk');
+  await input(page, 'Instance ID').fill('1');
+  await input(page, 'Token (JWT)').fill(env.FLEXAPI_BIMETRI_JWT);
+  await input(page, 'User ID').fill('12345');
+  await input(page, 'Organization ID').fill('23456');
   await shot(page, 'bimetri-application');
   await page.getByRole('button', { name: 'Submit' }).click();
-  await expectVisible(page.getByText(/Created configuration for .*browserWalk/), 'the Bimetri success message');
-  await page.getByRole('button', { name: 'Finish' }).click();
+  await finishFlow(page, /Created configuration for .*browserWalk/, 'the Bimetri success message');
 
   await page.goto(`${BASE}/config/integrations/integration/flexapi`);
   const entry = page.locator('ha-config-entry-row, ha-integration-card, ha-md-list-item').filter({ hasText: 'browserWalk' });
@@ -249,19 +306,28 @@ step('Bimetri: add an application and a resource, switch an ExtDO output', async
   }
   await add.first().click();
   await expectVisible(page.getByText('Add a resource'), 'the resource form');
-  await page.getByLabel('Resource ID').fill(env.FLEXAPI_BIMETRI_RESOURCE);
+  await input(page, 'Resource ID').fill(env.FLEXAPI_BIMETRI_RESOURCE);
   await page.getByRole('button', { name: 'Submit' }).click();
   await expectVisible(page.getByText(`Outputs of resource ${env.FLEXAPI_BIMETRI_RESOURCE}`), 'the outputs form');
   // A combo box taking typed numbers; outputs heard already are preselected.
+  // 2026.x: an "Outputs" button opens a list with a search field that takes
+  // a custom item.
   const outputs = page.getByLabel('Outputs').and(page.locator('input'));
-  await outputs.click();
-  await outputs.fill('1');
-  await page.keyboard.press('Enter');
-  await page.getByLabel('Name').fill('Browser relays');
+  if (await outputs.count()) {
+    await outputs.click();
+    await outputs.fill('1');
+    await page.keyboard.press('Enter');
+  } else {
+    await page.locator('dialog-data-entry-flow').getByRole('button', { name: 'Outputs' }).first().click();
+    await page.getByPlaceholder('Search | Add custom item').fill('1');
+    await page.locator('dialog-data-entry-flow').getByText('1', { exact: true }).filter({ visible: true }).first().click();
+    // Close the list (a click on the form's text) before the next field.
+    await page.getByText('Pick or type the output numbers', { exact: false }).click();
+  }
+  await input(page, 'Name').fill('Browser relays');
   await shot(page, 'bimetri-resource');
   await page.getByRole('button', { name: 'Submit' }).click();
-  await expectVisible(page.getByText('Success'), 'the resource success message');
-  await page.getByRole('button', { name: 'Finish' }).click();
+  await finishFlow(page, 'Success', 'the resource success message');
 
   await page.goto(`${BASE}/config/devices/dashboard`);
   await page.getByText('Browser relays', { exact: true }).first().click();
@@ -270,14 +336,14 @@ step('Bimetri: add an application and a resource, switch an ExtDO output', async
   // Before its first confirmed state the output shows two buttons (off, on),
   // after it a toggle.
   const toggle = row.locator('ha-entity-toggle ha-switch');
-  let turned = 'turned on';
+  let [turned, value] = ['turned on', 'On'];
   if (await toggle.first().isVisible()) {
-    if (await toggle.evaluate((el) => el.checked)) turned = 'turned off';
+    if (await toggle.evaluate((el) => el.checked)) [turned, value] = ['turned off', 'Off'];
     await toggle.click();
   } else {
     await row.getByRole('button', { name: /^Turn .*Output 1 on$/ }).click();
   }
-  await expectVisible(logbookLine(page, 'Output 1', turned), `logbook: Output 1 ${turned}`);
+  await expectVisible(logbookLine(page, 'Output 1', turned, value), `logbook: Output 1 ${turned}`);
   await shot(page, 'bimetri-extdo');
 });
 
@@ -285,12 +351,27 @@ step('open the map with the vehicle on it', async (page) => {
   await page.goto(`${BASE}/map`);
   // The tracker's marker shows the initials of "VG710-DEMO Location".
   const marker = page.locator(`ha-entity-marker[entity-id="device_tracker.${CLIENT_ID.toLowerCase().replace(/[^a-z0-9]+/g, '_')}_location"]`);
-  await expectVisible(marker.getByText('VL', { exact: true }), 'the vehicle marker (VL) on the map');
-  await shot(page, 'map');
+  // 2026.x lists people first: the vehicle is under "Devices".
+  const devicesTab = page.getByRole('tab', { name: 'Devices', exact: true })
+    .or(page.getByRole('radio', { name: 'Devices', exact: true }))
+    .or(page.getByRole('button', { name: 'Devices', exact: true }))
+    .or(page.getByText('Devices', { exact: true }))
+    .first();
+  await devicesTab.waitFor({ state: 'visible', timeout: 10_000 }).catch(() => {});
+  if (await devicesTab.isVisible()) await devicesTab.click();
+  await expectVisible(marker, 'the vehicle marker on the map');
   await marker.click();
+  // 2025.x opens the more-info dialog; 2026.x the map's own panel.
   const dialog = page.locator('ha-more-info-dialog');
-  await expectVisible(dialog.getByText('Location', { exact: true }), 'the tracker dialog (Location)');
-  await expectVisible(dialog.getByText('Away', { exact: true }), 'the tracker state (Away)');
+  await expectVisible(
+    dialog.getByText('Location', { exact: true }).or(page.getByText(`${CLIENT_ID} Location`, { exact: true })),
+    'the tracker (Location)',
+  );
+  await expectVisible(
+    dialog.getByText('Away', { exact: true }).or(page.getByText(/^Away\b/)),
+    'the tracker state (Away)',
+  );
+  await shot(page, 'map');
 });
 
 // -- the runner ---------------------------------------------------------------
