@@ -84,6 +84,14 @@ def test_quality_scale_claims_only_what_the_code_does() -> None:
     # Device removal exists, and is what stale-devices asks for.
     assert rules["stale-devices"]["status"] == "done"
     assert callable(getattr(flexapi, "async_remove_config_entry_device", None))
+    # The 2026 Bronze rules: exempt while the integration has no trigger or
+    # condition platform of its own.
+    for name, platforms in (
+        ("docs-triggers", ("device_trigger.py", "trigger.py")),
+        ("docs-conditions", ("device_condition.py", "condition.py")),
+    ):
+        own = any((INTEGRATION / platform).exists() for platform in platforms)
+        assert rules[name]["status"] == ("done" if own else "exempt"), name
     # Without actions, every action rule is exempt, not todo or done.
     has_actions = (INTEGRATION / "services.yaml").exists()
     for name in ("action-setup", "action-exceptions", "docs-actions"):
