@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 import json
-import logging
 from pathlib import Path
 from typing import Any
 from unittest.mock import AsyncMock, patch
@@ -78,37 +77,6 @@ def snapshot(
             " run this test once with --snapshot-update on that release"
         )
     return snapshot.use_extension(VersionedSnapshotExtension)
-
-
-def deprecation_reports(records: list[logging.LogRecord]) -> list[str]:
-    """Home Assistant's reports of a deprecated API used by this integration.
-
-    ``report_usage`` logs "Detected that custom integration 'flexapi' …" (a
-    custom integration's use is logged, not raised); the deprecation helpers
-    log "… was used from flexapi, this is a deprecated …".
-    """
-    found = []
-    for record in records:
-        message = record.getMessage()
-        if record.levelno >= logging.WARNING and (
-            "integration 'flexapi'" in message
-            or ("deprecated" in message and "from flexapi" in message)
-        ):
-            found.append(message)
-    return found
-
-
-@pytest.fixture(autouse=True)
-def no_deprecation_report_from_the_integration(
-    caplog: pytest.LogCaptureFixture,
-) -> Generator[None]:
-    """Fail a test in which Home Assistant reports a deprecated API of ours.
-
-    Most useful on the newest release the suite runs on, where the reports of
-    APIs that HA will remove appear first.
-    """
-    yield
-    assert deprecation_reports(caplog.records) == []
 
 
 @pytest.fixture(autouse=True)

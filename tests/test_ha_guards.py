@@ -26,7 +26,8 @@ import voluptuous as vol
 from custom_components.flexapi.const import DOMAIN
 from custom_components.flexapi.device_tracker import FlexApiTracker
 from tests.compat import SINGLE_CONFIG_ENTRY_DEVICES
-from tests.conftest import deprecation_reports, device_ownership_problems
+from tests.conftest import device_ownership_problems
+from tests.deprecations import deprecation_reports
 from tests.helpers import make_entry
 
 ROOT = Path(__file__).parent.parent
@@ -541,7 +542,7 @@ async def test_device_ownership_checker(hass: HomeAssistant) -> None:
     ],
 )
 def test_deprecation_report_checker(message: str, reported: bool) -> None:
-    """The conftest check (after every test) sees HA's reports about us only."""
+    """The session's check (tests/deprecations.py) sees HA's reports about us only."""
     record = logging.LogRecord(
         "homeassistant.helpers.frame", logging.WARNING, __file__, 1, message, (), None
     )
