@@ -219,6 +219,11 @@ class FlexApiRuntime:
             self._control.async_shutdown()
         self.client.async_stop()
 
+    @property
+    def stopped(self) -> bool:
+        """Whether :meth:`async_stop` ran (the entry is unloading or gone)."""
+        return self._stopped
+
     @callback
     def _schedule_initial_requests(self) -> None:
         """Start the start-up requests unless they ran or are running."""
