@@ -752,9 +752,7 @@ class FlexApiRuntime:
         """
         if not keys:
             return
-        values = self.store.values
-        for key in keys:
-            values.pop(key, None)
+        self.store.remove(keys)
         for listener in tuple(self._removed_key_listeners):
             listener(keys)
 
