@@ -1343,3 +1343,27 @@ async def test_a_busy_gateway_at_start_up_is_asked_again_quietly(
     device = device_by_identifier(hass, (DOMAIN, "VG1"))
     assert device is not None
     assert device.model == "VG710"
+
+
+async def test_start_up_requests_refused_for_no_mqtt_are_asked_again(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    flexapi_config_entry: MockConfigEntry,
+    setup_flexapi: Callable[[], Awaitable[MockConfigEntry]],
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The broker gone while the start-up requests go out: quiet, asked later."""
+    caplog.set_level(logging.INFO, "custom_components.flexapi.runtime")
+    with patch(
+        "custom_components.flexapi.client.mqtt.is_connected", return_value=False
+    ):
+        await setup_flexapi()
+        for _ in range(3):
+            await advance(hass, freezer, REQUEST_SPACING)
+    assert not published(mqtt_mock, BASE + "sysinfo/refresh")
+    assert not runtime_records(caplog, logging.WARNING)
+    await run_for(hass, freezer, 60)
+    fire_json(hass, BASE + "gnss/info", {"gnss.fix": 3})
+    await settle(hass)
+    assert len(published(mqtt_mock, BASE + "sysinfo/refresh")) == 1

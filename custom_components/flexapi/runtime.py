@@ -45,6 +45,7 @@ from .protocol.errors import (
     ErrorCode,
     FlexApiError,
     FlexApiNotAppliedError,
+    FlexApiNotConnectedError,
     FlexApiResponseError,
     FlexApiStoppedError,
     FlexApiTimeoutError,
@@ -245,7 +246,8 @@ class FlexApiRuntime:
 
         A gateway that is off (parked) does not answer; these requests are
         made again, with a growing pause, once it is heard from again, and
-        so are those it answered with a passing error (device busy).
+        so are those it answered with a passing error (device busy) or that
+        could not go out (MQTT disconnected).
         """
         answered = True
         requests: list[tuple[str, str, Callable[[], Awaitable[Any]]]] = [
@@ -266,7 +268,7 @@ class FlexApiRuntime:
                 await request()
             except FlexApiStoppedError:
                 return  # unloading: ask nothing more
-            except FlexApiTimeoutError as err:
+            except (FlexApiTimeoutError, FlexApiNotConnectedError) as err:
                 answered = False
                 _LOGGER.debug("%s: %s unanswered: %s", self.client_id, name, err)
             except FlexApiResponseError as err:
