@@ -562,3 +562,12 @@ def test_userdata_keys_are_stored_up_to_the_group_item_limit() -> None:
     store.remove(["userdata.k0_0"])
     assert store.ingest("userdata", {"userdata.late": "1"}).new == ["userdata.late"]
     assert store.ingest("userdata", {"userdata.later": "1"}).new == []
+
+
+def test_an_oversized_interest_admits_at_most_the_group_item_limit() -> None:
+    """A foreign group/get answer naming 1,000 keys lets 256 of them in."""
+    store = ParameterStore()
+    store.set_interest("mygroup", {f"obd.x{n}": f"x{n}" for n in range(1000)})
+    store.ingest("mygroup", {f"x{n}": n for n in range(1000)})
+    assert len(store.values) == MAX_GROUP_ITEMS
+    assert len(store.aliases("mygroup")) == MAX_GROUP_ITEMS

@@ -117,22 +117,19 @@ class ParameterStore:
     # -- aliases ------------------------------------------------------------
 
     def set_interest(self, group: str, interest: Mapping[str, str] | None) -> None:
-        """Record a topic group's interest (``key: alias``); ``None`` clears it."""
-        aliases = {
-            alias: key
-            for key, alias in (interest or {}).items()
-            if alias and alias != key
-        }
+        """Record a topic group's interest (``key: alias``); ``None`` clears it.
+
+        An interest holds at most MAX_GROUP_ITEMS keys (§2.3); a longer one
+        (a foreign group/get answer) is not trusted beyond that.
+        """
+        items = list((interest or {}).items())[:MAX_GROUP_ITEMS]
+        aliases = {alias: key for key, alias in items if alias and alias != key}
         if aliases:
             self._aliases[group] = aliases
         else:
             self._aliases.pop(group, None)
-        # An interest holds at most MAX_GROUP_ITEMS keys (§2.3); a longer
-        # one (from a foreign group/get answer) is not trusted beyond that.
         keys = frozenset(
-            canonical_key(key)[0]
-            for key in list(interest or {})[:MAX_GROUP_ITEMS]
-            if isinstance(key, str)
+            canonical_key(key)[0] for key, _ in items if isinstance(key, str)
         )
         if keys:
             self._interests[group] = keys
