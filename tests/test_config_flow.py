@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Generator
 import json
+import logging
 from pathlib import Path
 from typing import Any
 from unittest.mock import AsyncMock, patch
@@ -302,6 +303,33 @@ async def test_probe(
     assert list(request) == ["client_token"]
     assert future.result() == expected
     assert not {t for t in subscribed_topics(mqtt_mock) if t.startswith("fleet/")}
+
+
+@pytest.mark.parametrize(
+    ("error", "level"),
+    [("auth_failed", logging.WARNING), ("not_support", logging.DEBUG)],
+)
+async def test_probe_warns_when_the_gateway_refuses_requests(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    caplog: pytest.LogCaptureFixture,
+    error: str,
+    level: int,
+) -> None:
+    """auth_failed needs the user: a warning; other errors stay at debug."""
+    caplog.set_level(logging.DEBUG, "custom_components.flexapi.config_flow")
+    future = start(async_probe(hass, Topics("VG1")))
+    await settle(hass)
+    answer(hass, mqtt_mock, "v1/VG1/sysinfo/refresh", error=error)
+    await settle(hass)
+    assert future.result() == {}
+    [record] = [
+        r
+        for r in caplog.records
+        if r.name == "custom_components.flexapi.config_flow" and error in r.message
+    ]
+    assert record.levelno == level
+    assert record.message.startswith("VG1")
 
 
 async def test_probe_gives_up_after_flow_timeout(

@@ -178,3 +178,24 @@ async def test_diagnostics_leak_no_userdata_jwt_or_position(
     assert set(event["data"].values()) == {REDACTED}
     # The alias map stays readable: it names keys, never values.
     assert diagnostics["custom_groups"]["trip"]["interest"]["userdata.jwt"] == "tok"
+
+
+async def test_diagnostics_stay_bounded_when_a_gateway_invents_keys(
+    hass: HomeAssistant,
+    flexapi_entry: MockConfigEntry,
+    gateway: FlexApiDevice,
+    spec_examples: dict[str, dict[str, Any]],
+) -> None:
+    """20 uploads of 500 new ``gnss.k*`` keys: none stored, 256 listed at most."""
+    await gateway.info("summary", spec_examples["summary"])
+    known = len(
+        (await async_get_config_entry_diagnostics(hass, flexapi_entry))["values"]
+    )
+    for upload in range(20):
+        await gateway.info(
+            "gnss", {f"gnss.k{upload}_{n}": n for n in range(500)} | {"gnss.fix": 2}
+        )
+    diagnostics = await async_get_config_entry_diagnostics(hass, flexapi_entry)
+    assert len(diagnostics["values"]) == known
+    assert not [key for key in diagnostics["values"] if key.startswith("gnss.k")]
+    assert len(diagnostics["unmapped_keys"]) == 256

@@ -570,3 +570,20 @@ async def test_stale_devices_can_be_removed_but_not_the_gateway(
     response = await remove_device(client, stale.id, flexapi_entry.entry_id)
     assert response["success"]
     assert device_registry.async_get(stale.id) is None
+
+
+@pytest.mark.usefixtures("no_initial_requests")
+async def test_a_deleted_userdata_key_frees_its_place_under_the_cap(
+    hass: HomeAssistant, flexapi_entry: MockConfigEntry, gateway: FlexApiDevice
+) -> None:
+    """64 userdata sensors; one key deleted on the gateway makes room for one."""
+    await gateway.info("userdata", {f"userdata.k{n:02}": str(n) for n in range(65)})
+    assert hass.states.get("sensor.vg1_user_data_k63") is not None
+    assert hass.states.get("sensor.vg1_user_data_k64") is None
+    future = await delete_userdata(
+        hass, flexapi_entry, gateway, ["userdata.k00"], {"userdata.k00": "k00"}
+    )
+    future.result()
+    assert hass.states.get("sensor.vg1_user_data_k00") is None
+    await gateway.info("userdata", {"userdata.new": "x"})
+    assert hass.states.get("sensor.vg1_user_data_new").state == "x"

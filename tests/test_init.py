@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 from unittest.mock import AsyncMock, Mock, patch
@@ -11,7 +12,7 @@ from homeassistant.components.mqtt import MQTT_CONNECTION_STATE
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -310,3 +311,59 @@ async def test_removing_the_entry_deletes_its_storage(
     assert await hass.config_entries.async_remove(entry.entry_id)
     await settle(hass)
     assert key not in hass_storage
+
+
+async def test_a_new_key_heard_while_unloading_adds_no_entity(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    no_initial_requests: None,
+    flexapi_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A message with a new key arriving during the unload's awaits is dropped.
+
+    The unload writes the time last heard; while that write waits, the
+    gateway reports a key never heard before. It must not bring an entity
+    to the unloading entry (its state would stay behind, and the next setup
+    would find its unique ID taken).
+    """
+    runtime = flexapi_entry.runtime_data
+    registry = er.async_get(hass)
+    registered = {
+        e.entity_id
+        for e in er.async_entries_for_config_entry(registry, flexapi_entry.entry_id)
+    }
+    states = set(hass.states.async_entity_ids())
+    writing, release = asyncio.Event(), asyncio.Event()
+
+    async def held_save(_data: Any) -> None:
+        writing.set()
+        await release.wait()
+
+    with patch.object(runtime._storage, "async_save", side_effect=held_save):
+        unload = hass.async_create_task(
+            hass.config_entries.async_unload(flexapi_entry.entry_id)
+        )
+        await writing.wait()
+        fire_json(hass, "v1/VG1/obd/info", {"obd.ts": 1592820539, "obd.rpm": 900})
+        fire_json(
+            hass,
+            "v1/VG1/gnss/info",
+            {"gnss.ts": 1592820539, "gnss.latitude": 40.2, "gnss.longitude": 116.2},
+        )
+        for _ in range(10):
+            await asyncio.sleep(0)
+        release.set()
+        assert await unload
+    await settle(hass)
+    assert flexapi_entry.state is ConfigEntryState.NOT_LOADED
+    assert hass.states.get("sensor.vg1_engine_speed") is None
+    assert set(hass.states.async_entity_ids()) <= states
+    assert {
+        e.entity_id
+        for e in er.async_entries_for_config_entry(registry, flexapi_entry.entry_id)
+    } == registered
+
+    assert await hass.config_entries.async_setup(flexapi_entry.entry_id)
+    await settle(hass)
+    assert "does not generate unique IDs" not in caplog.text

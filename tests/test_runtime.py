@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
+import logging
 from typing import Any
 from unittest.mock import Mock, patch
 
@@ -18,6 +19,7 @@ from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 from custom_components.flexapi.const import (
     CONF_STALE_MULTIPLIER,
     DOMAIN,
+    REQUEST_RETRIES,
     REQUEST_TIMEOUT,
     STALE_CHECK_SECONDS,
 )
@@ -1261,3 +1263,107 @@ async def test_a_repeated_upload_is_decoded_again_after_an_alias_change(
     fire_json(hass, BASE + "group1/info", {"lat": 40.5})
     await settle(hass)
     assert runtime.store.values["gnss.latitude"] == 40.5
+
+
+def runtime_records(
+    caplog: pytest.LogCaptureFixture, level: int
+) -> list[logging.LogRecord]:
+    """Records of the runtime's logger at exactly ``level``."""
+    return [
+        record
+        for record in caplog.records
+        if record.name == "custom_components.flexapi.runtime"
+        and record.levelno == level
+    ]
+
+
+async def test_start_up_errors_the_user_must_act_on_are_logged(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    flexapi_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """auth_failed: one warning; not_support: info naming the missing feature."""
+    caplog.set_level(logging.INFO, "custom_components.flexapi.runtime")
+    answer(hass, mqtt_mock, BASE + "sysinfo/refresh", error="auth_failed")
+    await advance(hass, freezer, REQUEST_SPACING)
+    answer(hass, mqtt_mock, BASE + "app/refresh", error="not_support")
+    await advance(hass, freezer, REQUEST_SPACING)
+    answer(hass, mqtt_mock, BASE + "group/get", error="auth_failed")
+    await settle(hass)
+    [warning] = runtime_records(caplog, logging.WARNING)
+    assert warning.getMessage().startswith("VG1 refuses requests (auth_failed:")
+    assert "check the MQTT credentials" in warning.getMessage()
+    [info] = [
+        record
+        for record in runtime_records(caplog, logging.INFO)
+        if "not_support" in record.getMessage()
+    ]
+    assert "Wi-Fi mode not available" in info.getMessage()
+    # Answered (if with errors): nothing is asked again.
+    fire_json(hass, BASE + "gnss/info", {"gnss.fix": 3})
+    await run_for(hass, freezer, 1000)
+    fire_json(hass, BASE + "gnss/info", {"gnss.fix": 2})
+    await settle(hass)
+    assert len(published(mqtt_mock, BASE + "sysinfo/refresh")) == 1
+    assert len(runtime_records(caplog, logging.WARNING)) == 1
+
+
+async def test_a_busy_gateway_at_start_up_is_asked_again_quietly(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    flexapi_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    spec_examples: dict[str, Any],
+) -> None:
+    """device_busy is passing: no log above debug, the request is made again."""
+    caplog.set_level(logging.INFO, "custom_components.flexapi.runtime")
+    # The client retries a busy answer itself; busy each time, it gives up.
+    for _ in range(REQUEST_RETRIES + 1):
+        answer(hass, mqtt_mock, BASE + "sysinfo/refresh", error="device_busy")
+        await advance(hass, freezer, REQUEST_SPACING)
+    asked = len(published(mqtt_mock, BASE + "sysinfo/refresh"))
+    assert asked == REQUEST_RETRIES + 1
+    answer(hass, mqtt_mock, BASE + "app/refresh", {"app.wifi_mode_2g": 0})
+    await advance(hass, freezer, REQUEST_SPACING)
+    answer(hass, mqtt_mock, BASE + "group/get", error="data_empty")
+    await settle(hass)
+    assert not runtime_records(caplog, logging.WARNING)
+    assert not [
+        r for r in runtime_records(caplog, logging.INFO) if "busy" in r.getMessage()
+    ]
+    await run_for(hass, freezer, 60)
+    fire_json(hass, BASE + "gnss/info", {"gnss.fix": 3})
+    await settle(hass)
+    assert len(published(mqtt_mock, BASE + "sysinfo/refresh")) == asked + 1
+    answer(hass, mqtt_mock, BASE + "sysinfo/refresh", spec_examples["sysinfo"])
+    await settle(hass)
+    device = device_by_identifier(hass, (DOMAIN, "VG1"))
+    assert device is not None
+    assert device.model == "VG710"
+
+
+async def test_start_up_requests_refused_for_no_mqtt_are_asked_again(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    flexapi_config_entry: MockConfigEntry,
+    setup_flexapi: Callable[[], Awaitable[MockConfigEntry]],
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The broker gone while the start-up requests go out: quiet, asked later."""
+    caplog.set_level(logging.INFO, "custom_components.flexapi.runtime")
+    with patch(
+        "custom_components.flexapi.client.mqtt.is_connected", return_value=False
+    ):
+        await setup_flexapi()
+        for _ in range(3):
+            await advance(hass, freezer, REQUEST_SPACING)
+    assert not published(mqtt_mock, BASE + "sysinfo/refresh")
+    assert not runtime_records(caplog, logging.WARNING)
+    await run_for(hass, freezer, 60)
+    fire_json(hass, BASE + "gnss/info", {"gnss.fix": 3})
+    await settle(hass)
+    assert len(published(mqtt_mock, BASE + "sysinfo/refresh")) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 import logging
 from typing import Any
@@ -510,6 +511,78 @@ async def test_userdata_one_sensor_per_key(
         "sensor.vg1_user_data_plate",
         # No IO, OBD or GNSS data: no trip sensors.
     }
+
+
+def userdata_sensors(hass: HomeAssistant, entry: MockConfigEntry) -> list[str]:
+    """Entity IDs of the entry's userdata sensors in the entity registry."""
+    return [
+        registry_entry.entity_id
+        for registry_entry in er.async_entries_for_config_entry(
+            er.async_get(hass), entry.entry_id
+        )
+        if registry_entry.unique_id.startswith(f"{CLIENT_ID}_userdata.")
+    ]
+
+
+def cap_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    """The warnings that a gateway reports more userdata keys than get sensors."""
+    return [
+        record
+        for record in caplog.records
+        if record.levelno == logging.WARNING and "userdata keys" in record.message
+    ]
+
+
+async def test_userdata_sensors_are_capped_and_the_user_told_once(
+    hass: HomeAssistant,
+    flexapi_entry: MockConfigEntry,
+    gateway: FlexApiDevice,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Two uploads of 1,000 new userdata keys: 64 sensors, one warning."""
+    for upload in range(2):
+        await gateway.info(
+            "userdata", {f"userdata.k{upload}_{n:04}": str(n) for n in range(1000)}
+        )
+    assert len(userdata_sensors(hass, flexapi_entry)) == 64
+    assert len(hass.states.async_entity_ids("sensor")) == 64
+    [warning] = cap_warnings(caplog)
+    assert f"{CLIENT_ID}" in warning.message
+    assert "256 userdata keys" in warning.message  # what the store holds
+    assert "64" in warning.message
+    # The sensors made keep their values.
+    assert hass.states.get("sensor.vg1_user_data_k0_0000").state == "0"
+    await gateway.info("userdata", {"userdata.k0_0000": "again"})
+    assert hass.states.get("sensor.vg1_user_data_k0_0000").state == "again"
+    assert len(cap_warnings(caplog)) == 1
+
+
+async def test_userdata_sensors_from_the_registry_keep_working_above_the_cap(
+    hass: HomeAssistant,
+    flexapi_config_entry: MockConfigEntry,
+    setup_flexapi: Callable[[], Awaitable[MockConfigEntry]],
+    gateway: FlexApiDevice,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Sensors made before the cap (70 of them) stay; no new one is added."""
+    registry = er.async_get(hass)
+    for n in range(70):
+        registry.async_get_or_create(
+            "sensor",
+            DOMAIN,
+            f"{CLIENT_ID}_userdata.old{n}",
+            config_entry=flexapi_config_entry,
+            suggested_object_id=f"vg1_user_data_old{n}",
+        )
+    await setup_flexapi()
+    await gateway.info(
+        "userdata",
+        {"userdata.new": "x"} | {f"userdata.old{n}": str(n) for n in range(70)},
+    )
+    assert len(userdata_sensors(hass, flexapi_config_entry)) == 70
+    assert len(hass.states.async_entity_ids("sensor")) == 70
+    assert hass.states.get("sensor.vg1_user_data_old69").state == "69"
+    assert len(cap_warnings(caplog)) == 1
 
 
 async def test_long_text_is_truncated(

@@ -108,6 +108,13 @@ async def async_unload_entry(hass: HomeAssistant, entry: FlexApiOrBimetriEntry) 
     """Unload one FlexAPI device (or a Bimetri application)."""
     if is_bimetri_entry(entry):
         return await bimetri.async_unload_entry(hass, entry)
+    # Stop before the first await: a message heard while the platforms unload
+    # or the time last heard is written must not reach the store, and above
+    # all must not add an entity to the entry on its way out (its state would
+    # stay behind, and the next setup would find its unique ID taken). The
+    # stop runs again, harmlessly, as an on-unload callback.
+    runtime = entry.runtime_data
+    runtime.async_stop()
     if unloaded := await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
-        await entry.runtime_data.async_save_heard()
+        await runtime.async_save_heard()
     return unloaded

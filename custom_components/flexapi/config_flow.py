@@ -45,7 +45,12 @@ from .const import (
 )
 from .helpers import update_entry_and_abort
 from .protocol import messages as msgs
-from .protocol.errors import FlexApiError, FlexApiValueError
+from .protocol.errors import (
+    ErrorCode,
+    FlexApiError,
+    FlexApiResponseError,
+    FlexApiValueError,
+)
 from .protocol.topics import Topics, normalize_prefix, split_topic, validate_client_id
 from .protocol.trips import DEFAULT_END_DELAY, DEFAULT_MIN_DISTANCE
 
@@ -64,8 +69,14 @@ async def async_probe(hass: HomeAssistant, topics: Topics) -> dict[str, Any]:
         result = await client.async_request(
             topics.refresh("sysinfo"), msgs.build_refresh(msgs.new_token())
         )
+    except FlexApiResponseError as err:
+        # auth_failed: the gateway refuses our requests until the user acts
+        # (its entry would get no device details, and its actions would fail).
+        level = logging.WARNING if err.code == ErrorCode.AUTH_FAILED else logging.DEBUG
+        _LOGGER.log(level, "%s gave no system info: %s", topics.client_id, err)
+        return {}
     except FlexApiError as err:
-        _LOGGER.debug("No system info from %s: %s", topics.client_id, err)
+        _LOGGER.debug("%s gave no system info: %s", topics.client_id, err)
         return {}
     finally:
         client.async_stop()

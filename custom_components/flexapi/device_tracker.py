@@ -13,7 +13,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
 from .compat import TrackerEntity, TrackerEntityDescription
-from .entity import FlexApiEntity, FlexApiEntityDescription
+from .entity import FlexApiEntity, FlexApiEntityDescription, entities_may_be_added
 from .runtime import FlexApiConfigEntry, FlexApiRuntime
 
 #: Read-only and pushed over MQTT: nothing to update, nothing to limit.
@@ -137,7 +137,11 @@ async def async_setup_entry(
     @callback
     def _add(keys: list[str]) -> None:
         nonlocal added
-        if not added and (registered or "gnss.latitude" in keys):
+        if (
+            not added
+            and (registered or "gnss.latitude" in keys)
+            and entities_may_be_added(entry)
+        ):
             added = True
             async_add_entities([FlexApiTracker(runtime)])
 

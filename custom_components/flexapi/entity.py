@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EntityCategory
 from homeassistant.core import callback
 from homeassistant.helpers import entity_platform, entity_registry as er
@@ -18,6 +19,10 @@ from .const import DOMAIN
 from .protocol.catalog import Parameter, Platform, lookup
 from .protocol.store import ParameterStore
 from .runtime import FlexApiConfigEntry, FlexApiRuntime
+
+#: Entry states in which entities may be added (platforms set up while the
+#: entry's setup is in progress).
+_ADDING_STATES = (ConfigEntryState.SETUP_IN_PROGRESS, ConfigEntryState.LOADED)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,6 +110,15 @@ class FlexApiEntity(Entity):
         self.async_write_ha_state()
 
 
+def entities_may_be_added(entry: FlexApiConfigEntry) -> bool:
+    """Whether an entity may be added to ``entry`` now.
+
+    Not once the entry unloads: an entity added then would outlive its
+    entry (its state stays, and the next setup finds its unique ID taken).
+    """
+    return entry.state in _ADDING_STATES and not entry.runtime_data.stopped
+
+
 def describe_catalog_key[E: FlexApiEntity](
     key: str, platform: Platform, build: Callable[[Parameter], E]
 ) -> list[E]:
@@ -153,6 +167,8 @@ def async_setup_dynamic_entities(
     @callback
     def _add(keys: Iterable[str]) -> None:
         nonlocal waiting
+        if not entities_may_be_added(entry):
+            return
         if waiting:
             keys = list(keys)
             if initial_when is None or any(initial_when(key) for key in keys):

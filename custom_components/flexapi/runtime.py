@@ -41,9 +41,11 @@ from .const import (
 from .control import DeviceControl, validate_app_values, validate_io_values
 from .protocol import messages as msgs
 from .protocol.errors import (
+    RETRYABLE_CODES,
     ErrorCode,
     FlexApiError,
     FlexApiNotAppliedError,
+    FlexApiNotConnectedError,
     FlexApiResponseError,
     FlexApiStoppedError,
     FlexApiTimeoutError,
@@ -132,6 +134,8 @@ class FlexApiRuntime:
         self._init_task: asyncio.Task[None] | None = None
         self._init_retry_at = 0.0
         self._init_backoff = INIT_BACKOFF_MIN
+        #: Error codes of start-up answers already logged (each is said once).
+        self._start_up_errors: set[str] = set()
         #: topic group -> data groups its last timed upload carried
         #: (at most MAX_TOPIC_GROUPS topic groups).
         self._topic_groups: dict[str, frozenset[str]] = {}
@@ -219,6 +223,11 @@ class FlexApiRuntime:
             self._control.async_shutdown()
         self.client.async_stop()
 
+    @property
+    def stopped(self) -> bool:
+        """Whether :meth:`async_stop` ran (the entry is unloading or gone)."""
+        return self._stopped
+
     @callback
     def _schedule_initial_requests(self) -> None:
         """Start the start-up requests unless they ran or are running."""
@@ -236,29 +245,78 @@ class FlexApiRuntime:
         """Ask for what no timer uploads: system info, APP state, custom groups.
 
         A gateway that is off (parked) does not answer; these requests are
-        made again, with a growing pause, once it is heard from again.
+        made again, with a growing pause, once it is heard from again, and
+        so are those it answered with a passing error (device busy) or that
+        could not go out (MQTT disconnected).
         """
         answered = True
-        requests: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
-            ("sysinfo refresh", partial(self.async_refresh, "sysinfo")),
-            ("app refresh", self.control.async_read_app),
-            ("group/get", self.async_get_custom_groups),
+        requests: list[tuple[str, str, Callable[[], Awaitable[Any]]]] = [
+            (
+                "sysinfo refresh",
+                "device details (model, serial number, firmware)",
+                partial(self.async_refresh, "sysinfo"),
+            ),
+            ("app refresh", "Wi-Fi mode", self.control.async_read_app),
+            (
+                "group/get",
+                "custom groups and their aliases",
+                self.async_get_custom_groups,
+            ),
         ]
-        for name, request in requests:
+        for name, feature, request in requests:
             try:
                 await request()
             except FlexApiStoppedError:
                 return  # unloading: ask nothing more
-            except FlexApiTimeoutError as err:
+            except (FlexApiTimeoutError, FlexApiNotConnectedError) as err:
                 answered = False
                 _LOGGER.debug("%s: %s unanswered: %s", self.client_id, name, err)
-            except FlexApiError as err:  # an answer, if an error
+            except FlexApiResponseError as err:
+                if err.code in RETRYABLE_CODES:
+                    answered = False  # passing: asked again later, quietly
+                    _LOGGER.debug("%s: %s failed: %s", self.client_id, name, err)
+                else:
+                    self._log_start_up_error(name, feature, err)
+            except FlexApiError as err:
                 _LOGGER.debug("%s: %s failed: %s", self.client_id, name, err)
         if answered:
             self._init_done = True
             return
         self._init_retry_at = time.monotonic() + self._init_backoff
         self._init_backoff = min(self._init_backoff * 2, INIT_BACKOFF_MAX)
+
+    def _log_start_up_error(
+        self, name: str, feature: str, err: FlexApiResponseError
+    ) -> None:
+        """Say what a start-up error means for the user, once.
+
+        ``auth_failed`` needs the user (the gateway refuses our requests):
+        a warning. Any other answer is the gateway's last word on an
+        optional feature: at info, naming what is unavailable.
+        """
+        auth = err.code == ErrorCode.AUTH_FAILED
+        said = err.code if auth else f"{name}: {err.code}"
+        if said in self._start_up_errors:
+            return
+        self._start_up_errors.add(said)
+        if auth:
+            _LOGGER.warning(
+                "%s refuses requests (%s: %s): %s are not available, and "
+                "actions on the gateway will fail",
+                self.client_id,
+                err.code,
+                err.meaning,
+                feature,
+            )
+            return
+        _LOGGER.info(
+            "%s answered the %s with %s (%s): %s not available",
+            self.client_id,
+            name,
+            err.code,
+            err.meaning,
+            feature,
+        )
 
     # -- listeners ----------------------------------------------------------
 
@@ -747,9 +805,7 @@ class FlexApiRuntime:
         """
         if not keys:
             return
-        values = self.store.values
-        for key in keys:
-            values.pop(key, None)
+        self.store.remove(keys)
         for listener in tuple(self._removed_key_listeners):
             listener(keys)
 

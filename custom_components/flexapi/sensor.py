@@ -19,6 +19,7 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import EntityCategory, UnitOfLength, UnitOfTime
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
@@ -40,6 +41,14 @@ _LOGGER = logging.getLogger(__name__)
 PARALLEL_UPDATES = 0
 ONE_WIRE_TEMPERATURE = re.compile(r"^1-wire\.temp\d+_data$")
 MAX_STATE_LENGTH = 255
+#: Userdata sensors per gateway. Userdata keys are whatever an app or a user
+#: on the gateway writes (at most 256 of them, §2.3); each sensor costs about
+#: 12 kB and a place in every entity list. 64 covers real use (asset tags,
+#: driver, plate) with room to spare; more keys stay readable in diagnostics
+#: and through the userdata action. Sensors already registered (made before
+#: the cap, or by an earlier release) are kept whatever their number.
+MAX_USERDATA_ENTITIES = 64
+_USERDATA_PREFIX = "userdata."
 
 type SensorValue = StateType | datetime
 
@@ -231,6 +240,58 @@ class FlexApiDistanceDrivenSensor(FlexApiSensor, RestoreSensor):
             self.runtime.trips.keep_distance_driven(float(value))
 
 
+class _UserdataCap:
+    """Which userdata keys have a sensor: at most MAX_USERDATA_ENTITIES.
+
+    Keys whose sensor is in the entity registry keep it, even above the cap.
+    The first key refused is logged once per setup, with the number of
+    userdata keys the gateway reports.
+    """
+
+    def __init__(self, hass: HomeAssistant, entry: FlexApiConfigEntry) -> None:
+        runtime = entry.runtime_data
+        self._runtime = runtime
+        prefix = f"{runtime.client_id}_"
+        self._keys: set[str] = {
+            key
+            for registry_entry in er.async_entries_for_config_entry(
+                er.async_get(hass), entry.entry_id
+            )
+            if registry_entry.domain == "sensor"
+            and (key := registry_entry.unique_id.removeprefix(prefix)).startswith(
+                _USERDATA_PREFIX
+            )
+        }
+        self._told = False
+
+    def admit(self, key: str) -> bool:
+        """Whether ``key`` has (or may now get) a sensor."""
+        keys = self._keys
+        if key in keys:
+            return True
+        if len(keys) < MAX_USERDATA_ENTITIES:
+            keys.add(key)
+            return True
+        if not self._told:
+            self._told = True
+            reported = sum(
+                1 for k in self._runtime.store.values if k.startswith(_USERDATA_PREFIX)
+            )
+            _LOGGER.warning(
+                "%s reports %d userdata keys; only %d get a sensor (at most %d per "
+                "gateway). The others are not shown; diagnostics list them",
+                self._runtime.client_id,
+                reported,
+                len(keys),
+                MAX_USERDATA_ENTITIES,
+            )
+        return False
+
+    def forget(self, keys: list[str]) -> None:
+        """Keys deleted on the device: their sensors are gone, their places free."""
+        self._keys.difference_update(keys)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: FlexApiConfigEntry,
@@ -241,6 +302,7 @@ async def async_setup_entry(
     speed_unit = SPEED_UNITS.get(
         entry.options.get(CONF_GNSS_SPEED_UNIT, SPEED_KMH), SPEED_UNITS[SPEED_KMH]
     )
+    userdata = _UserdataCap(hass, entry)
 
     def describe(key: str) -> Iterable[FlexApiSensor]:
         if (trip_sensor := TRIP_SENSORS.get(key)) is not None:
@@ -253,6 +315,8 @@ async def async_setup_entry(
         param = lookup(key)
         if param is None or param.platform is not Platform.SENSOR:
             return []
+        if key.startswith(_USERDATA_PREFIX) and not userdata.admit(key):
+            return []
         description = describe_parameter(param)
         if key == "gnss.speed":
             description = replace(description, native_unit_of_measurement=speed_unit)
@@ -260,6 +324,7 @@ async def async_setup_entry(
             description = _one_wire_temperature(runtime, description, param.index)
         return [FlexApiSensor(runtime, description)]
 
+    entry.async_on_unload(runtime.async_add_removed_key_listener(userdata.forget))
     async_setup_dynamic_entities(
         entry,
         async_add_entities,

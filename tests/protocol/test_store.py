@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from custom_components.flexapi.protocol.catalog import CATALOG, canonical_key
+from custom_components.flexapi.protocol.limits import MAX_GROUP_ITEMS
 from custom_components.flexapi.protocol.store import (
     MAX_UNMAPPED,
     Freshness,
@@ -216,11 +217,23 @@ def test_dynamic_keys(store: ParameterStore) -> None:
     )
 
 
-def test_unknown_key_of_a_known_group_is_kept_raw(store: ParameterStore) -> None:
-    # Future firmware: a gnss.* key the catalog does not know yet.
+def test_unknown_key_of_a_known_group_is_heard_not_stored(
+    store: ParameterStore,
+) -> None:
+    # Future firmware: a gnss.* key the catalog does not know yet. Its group
+    # is heard; the key is listed for diagnostics, not stored.
     result = store.ingest("gnss", {"gnss.new_field": 5, "gnss.blob": [1, 2]})
     assert result.groups == {"gnss"}
     assert result.invalid == []
+    assert result.new == []
+    assert store.values == {}
+    assert store.unmapped == {"gnss.new_field": 5}
+
+
+def test_unknown_key_an_interest_names_is_kept_raw(store: ParameterStore) -> None:
+    store.set_interest("gnss", {"gnss.new_field": "", "gnss.blob": ""})
+    result = store.ingest("gnss", {"gnss.new_field": 5, "gnss.blob": [1, 2]})
+    assert result.groups == {"gnss"}
     assert store.values == {"gnss.new_field": 5, "gnss.blob": None}
     # Equal but differently typed raw values are a change (1 == True).
     assert store.ingest("gnss", {"gnss.new_field": 5.0}).changed == ["gnss.new_field"]
@@ -494,3 +507,67 @@ def test_a_removed_custom_group_forgets_its_timing() -> None:
     assert "trip" not in freshness._arrivals
     assert "trip" not in freshness.observed
     assert "trip" not in freshness._gaps
+
+
+def test_keys_outside_the_catalog_do_not_grow_the_store() -> None:
+    """20 uploads of 500 invented ``gnss.k*`` keys leave the store bounded.
+
+    A key with a known group prefix but no catalog entry (and no interest
+    naming it) is not stored: at most ``MAX_UNMAPPED`` are listed as
+    unmapped. The group is still heard, and catalog keys still count.
+    """
+    store = ParameterStore()
+    before = len(store.ingest("summary", SUMMARY_INFO).new)
+    for upload in range(20):
+        data: dict[str, Any] = {f"gnss.k{upload}_{n}": n for n in range(500)}
+        data["gnss.fix"] = upload % 4
+        result = store.ingest("gnss", data)
+        assert result.groups == {"gnss"}
+        assert all(key == "gnss.fix" for key in result.new)
+    assert len(store.values) == before
+    assert store.get("gnss.fix") == 3
+    assert len(store.unmapped) == MAX_UNMAPPED
+    assert sum(len(cache) for cache in store._cache.values()) <= len(CATALOG)
+
+
+def test_interest_keys_outside_the_catalog_are_stored() -> None:
+    """A key a group's interest names (e.g. with an alias) is kept."""
+    store = ParameterStore()
+    store.set_interest("mygroup", {"obd.custom_pid": "pid", "gnss.extra": ""})
+    store.ingest("mygroup", {"pid": 7, "gnss.extra": "x"})
+    assert store.get("obd.custom_pid") == 7
+    assert store.get("gnss.extra") == "x"
+    # No longer of interest: such keys are not stored any more.
+    store.set_interest("mygroup", None)
+    store.ingest("gnss", {"gnss.other": 1})
+    assert "gnss.other" not in store.values
+
+
+def test_userdata_keys_are_stored_up_to_the_group_item_limit() -> None:
+    """At most MAX_GROUP_ITEMS (§2.3) userdata keys; known ones keep updating."""
+    from custom_components.flexapi.protocol.store import MAX_USERDATA_KEYS
+
+    store = ParameterStore()
+    for upload in range(2):
+        store.ingest(
+            "userdata",
+            {f"userdata.k{upload}_{n}": str(n) for n in range(MAX_GROUP_ITEMS * 2)},
+        )
+    userdata = [key for key in store.values if key.startswith("userdata.")]
+    assert len(userdata) == MAX_USERDATA_KEYS == MAX_GROUP_ITEMS
+    assert store.ingest("userdata", {"userdata.k0_0": "changed"}).changed == [
+        "userdata.k0_0"
+    ]
+    # A deleted key makes room for another.
+    store.remove(["userdata.k0_0"])
+    assert store.ingest("userdata", {"userdata.late": "1"}).new == ["userdata.late"]
+    assert store.ingest("userdata", {"userdata.later": "1"}).new == []
+
+
+def test_an_oversized_interest_admits_at_most_the_group_item_limit() -> None:
+    """A foreign group/get answer naming 1,000 keys lets 256 of them in."""
+    store = ParameterStore()
+    store.set_interest("mygroup", {f"obd.x{n}": f"x{n}" for n in range(1000)})
+    store.ingest("mygroup", {f"x{n}": n for n in range(1000)})
+    assert len(store.values) == MAX_GROUP_ITEMS
+    assert len(store.aliases("mygroup")) == MAX_GROUP_ITEMS

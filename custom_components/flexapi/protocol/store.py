@@ -4,6 +4,13 @@ Data reaches a device's store from every topic (summary, per-group info,
 refresh responses, custom groups, events). Keys are resolved back to their
 canonical spelling through the interest aliases of the topic they came on,
 values are coerced by the catalog, and only real changes are reported.
+
+Anyone who can publish on the gateway's topics decides which keys arrive, so
+the store is bounded: it keeps catalog keys (a fixed set), the keys an
+interest names (at most ``MAX_GROUP_ITEMS`` per group), and at most
+``MAX_USERDATA_KEYS`` userdata keys. Any other key, even one with a known
+group prefix (``gnss.k1``), is not stored: it counts for its group's
+freshness, and at most ``MAX_UNMAPPED`` of them are listed for diagnostics.
 """
 
 from __future__ import annotations
@@ -14,14 +21,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .catalog import CATALOG, ValueType, canonical_key, group_of_key, lookup
+from .limits import MAX_GROUP_ITEMS
 from .topics import DEFAULT_INTERVALS, remember
 
 #: Data groups the summary group carries (§1, §3.1.1).
 SUMMARY_GROUPS = frozenset({"gnss", "obd", "io", "motion"})
 
 _SCALARS = (str, int, float, bool)
-#: How many unexplained keys diagnostics keep.
+#: How many unexplained (not stored) keys diagnostics keep.
 MAX_UNMAPPED = 256
+#: How many ``userdata.*`` keys are stored: a group carries at most
+#: MAX_GROUP_ITEMS (§2.3), so a real gateway never has more.
+MAX_USERDATA_KEYS = MAX_GROUP_ITEMS
+_USERDATA_PREFIX = "userdata."
 #: Recent gaps between uploads from which an interval is learned.
 OBSERVED_GAPS = 4
 #: A topic group unheard for this many periods is taken as not uploading.
@@ -60,6 +72,11 @@ class Resolved:
     coerce: Callable[[Any], Any] | None = None
     #: Python type of values that need no coercion (the hot path).
     native: type | None = None
+    #: Whether the key may be stored: a catalog key, one an interest names,
+    #: or a userdata key (those while there is room).
+    stored: bool = True
+    #: A ``userdata.*`` key outside the catalog (counted against its cap).
+    userdata: bool = False
 
 
 @dataclass(slots=True)
@@ -79,7 +96,8 @@ class ParameterStore:
         """Start empty."""
         #: canonical key -> coerced value; ``None`` means unknown/invalid.
         self.values: dict[str, Any] = {}
-        #: Keys no alias map or catalog explains (e.g. foreign aliases).
+        #: Keys no alias map, interest or catalog explains (e.g. foreign
+        #: aliases, invented keys): not stored, at most MAX_UNMAPPED listed.
         self.unmapped: dict[str, Any] = {}
         #: Canonical DO keys the device spells with a digit zero.
         self.digit_zero: dict[str, bool] = {}
@@ -87,22 +105,37 @@ class ParameterStore:
         self._latest_ts: dict[str, int] = {}
         #: topic group -> alias -> canonical key.
         self._aliases: dict[str, dict[str, str]] = {}
+        #: topic group -> canonical keys its interest names (stored even when
+        #: not in the catalog), and the union of them all.
+        self._interests: dict[str, frozenset[str]] = {}
+        self._interest_keys: frozenset[str] = frozenset()
+        #: The userdata keys stored (at most MAX_USERDATA_KEYS).
+        self._userdata: set[str] = set()
         #: topic group -> wire key -> resolution (at most MAX_TOPIC_GROUPS).
         self._cache: dict[str | None, dict[str, Resolved]] = {}
 
     # -- aliases ------------------------------------------------------------
 
     def set_interest(self, group: str, interest: Mapping[str, str] | None) -> None:
-        """Record a topic group's interest (``key: alias``); ``None`` clears it."""
-        aliases = {
-            alias: key
-            for key, alias in (interest or {}).items()
-            if alias and alias != key
-        }
+        """Record a topic group's interest (``key: alias``); ``None`` clears it.
+
+        An interest holds at most MAX_GROUP_ITEMS keys (§2.3); a longer one
+        (a foreign group/get answer) is not trusted beyond that.
+        """
+        items = list((interest or {}).items())[:MAX_GROUP_ITEMS]
+        aliases = {alias: key for key, alias in items if alias and alias != key}
         if aliases:
             self._aliases[group] = aliases
         else:
             self._aliases.pop(group, None)
+        keys = frozenset(
+            canonical_key(key)[0] for key, _ in items if isinstance(key, str)
+        )
+        if keys:
+            self._interests[group] = keys
+        else:
+            self._interests.pop(group, None)
+        self._interest_keys = frozenset().union(*self._interests.values())
         self._cache.clear()
 
     def aliases(self, group: str) -> dict[str, str]:
@@ -115,14 +148,40 @@ class ParameterStore:
             key = aliases.get(wire_key, wire_key)
         key, digit_zero = canonical_key(key)
         param = lookup(key)
+        data_group = param.group if param is not None else group_of_key(key)
+        interest = key in self._interest_keys
         return Resolved(
             key=key,
-            group=param.group if param is not None else group_of_key(key),
+            group=data_group,
             digit_zero=digit_zero,
             is_output=key.startswith("io.DO"),
             coerce=param.coerce if param is not None else None,
             native=_NATIVE.get(param.vtype) if param is not None else None,
+            stored=data_group is not None and (param is not None or interest),
+            userdata=key.startswith(_USERDATA_PREFIX)
+            and key not in CATALOG
+            and not interest,
         )
+
+    def _admit(self, res: Resolved) -> bool:
+        """Whether a key not yet resolved on its topic group may be stored."""
+        if not res.stored:
+            return False
+        if not res.userdata or res.key in self._userdata:
+            return True
+        if len(self._userdata) >= MAX_USERDATA_KEYS:
+            return False
+        self._userdata.add(res.key)
+        return True
+
+    def remove(self, keys: Iterable[str]) -> None:
+        """Forget keys the device no longer has (deleted userdata keys)."""
+        values = self.values
+        for key in keys:
+            values.pop(key, None)
+            self._userdata.discard(key)
+        # Resolutions cached as stored must be counted again on return.
+        self._cache.clear()
 
     # -- data ---------------------------------------------------------------
 
@@ -146,18 +205,22 @@ class ParameterStore:
             res = cache.get(wire_key)
             if res is None:
                 res = self._resolve(group, wire_key)
-                if res.group is not None:
-                    # Unknown keys stay uncached: a gateway app that invents
-                    # keys (counters, timestamps) must not grow memory.
+                if self._admit(res):
                     cache[wire_key] = res
-            if (data_group := res.group) is None:
-                unmapped = self.unmapped
-                if (raw is None or isinstance(raw, _SCALARS)) and (
-                    wire_key in unmapped or len(unmapped) < MAX_UNMAPPED
-                ):
-                    unmapped[wire_key] = raw
-                continue
-            if data_group is not last_group:
+                else:
+                    # Not stored, nor cached: a gateway app that invents keys
+                    # (counters, timestamps) must not grow memory. The key
+                    # still shows its group is heard.
+                    if (data_group := res.group) is not None:
+                        groups.add(data_group)
+                    unmapped = self.unmapped
+                    if (raw is None or isinstance(raw, _SCALARS)) and (
+                        wire_key in unmapped or len(unmapped) < MAX_UNMAPPED
+                    ):
+                        unmapped[wire_key] = raw
+                    continue
+            data_group = res.group
+            if data_group is not last_group and data_group is not None:
                 groups.add(data_group)
                 last_group = data_group
             key = res.key
