@@ -149,6 +149,14 @@ def test_garbage_replaces_a_value_and_is_reported(
     assert summary_store.get("io.DI1") is None
 
 
+def test_an_integer_beyond_exact_range_is_unknown(store: ParameterStore) -> None:
+    """No device reading needs more than 2**53; such a number is garbage."""
+    result = store.ingest("obd", {"obd.speed": 9010000000000000, "obd.rpm": 2**53})
+    assert result.invalid == ["obd.speed"]
+    assert store.get("obd.speed") is None
+    assert store.get("obd.rpm") == 2**53
+
+
 def test_out_of_range_values_are_stored(store: ParameterStore) -> None:
     # §3.3.2
     result = store.ingest("obd", {"obd.rpm": 34245, "obd.speed": 53255})

@@ -20,7 +20,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .catalog import CATALOG, ValueType, canonical_key, group_of_key, lookup
+from .catalog import (
+    CATALOG,
+    MAX_EXACT_INT,
+    ValueType,
+    canonical_key,
+    group_of_key,
+    lookup,
+)
 from .limits import MAX_GROUP_ITEMS
 from .topics import DEFAULT_INTERVALS, remember
 
@@ -224,8 +231,10 @@ class ParameterStore:
                 groups.add(data_group)
                 last_group = data_group
             key = res.key
-            if raw.__class__ is res.native:
-                value = raw
+            if raw.__class__ is res.native and (
+                raw.__class__ is not int or -MAX_EXACT_INT <= raw <= MAX_EXACT_INT
+            ):
+                value = raw  # as coerce() has it: an int beyond 2**53 is none
             elif res.native is bool and raw.__class__ is int and 0 <= raw <= 1:
                 value = raw == 1  # the usual 0/1 of a boolean, as coerce() has it
             elif res.coerce is not None:
