@@ -28,7 +28,7 @@ find_python() {
   return 1
 }
 
-# _venv_stamp DIR INPUT...: whether DIR was installed from exactly these files.
+# _venv_current DIR INPUT...: whether DIR was installed from exactly these files.
 _venv_current() {
   local dir=$1 stamp digest
   shift
@@ -39,15 +39,25 @@ _venv_current() {
   return 1
 }
 
-# _install_venv DIR REQUIREMENTS: create DIR with uv on Python $PYTHON_VERSION
-# and install REQUIREMENTS into it, unless it holds exactly these files already.
-_install_venv() {
-  local dir=$1 requirements=$2 python
+# _ensure_uv: uv for the Python of the 3.13 venvs.
+_ensure_uv() {
+  local python
   python=$(find_python)
   if ! "$python" -m uv --version >/dev/null 2>&1; then
     echo "== installing uv"
     "$python" -m pip install --quiet uv
   fi
+}
+
+# _install_venv DIR REQUIREMENTS: create DIR with uv on Python $PYTHON_VERSION
+# and install REQUIREMENTS into it, unless it holds exactly these files already
+# (one install at a time: scripts/demo and scripts/test may run together).
+_install_venv() {
+  local dir=$1 requirements=$2 python lock
+  python=$(find_python)
+  _ensure_uv
+  exec {lock}>"$dir.lock"
+  flock "$lock"
   if [ ! -x "$dir/bin/python" ]; then
     echo "== creating $dir"
     "$python" -m uv venv --quiet --python "$python" "$dir"
@@ -57,6 +67,7 @@ _install_venv() {
     "$python" -m uv pip install --quiet --python "$dir/bin/python" -r "$requirements"
     mv "$dir/.installed.new" "$dir/.installed"
   fi
+  exec {lock}>&-
 }
 
 # ensure_venv: .venv, the oldest supported Home Assistant, on Python 3.13.
@@ -69,9 +80,9 @@ _python_at_least() {
   [ -n "$1" ] && [ -x "$1" ] && "$1" -c "import sys; sys.exit(sys.version_info < tuple(map(int, '$2'.split('.'))))" 2>/dev/null
 }
 
-# ensure_forky: a Debian forky chroot at $FORKY with Python 3.14 (and the
-# packages in FORKY_PACKAGES), /proc, /dev and this clone mounted inside at the
-# same path. Debian's mirror serves forky's binary packages to this machine.
+# ensure_forky: a Debian forky chroot at $FORKY with Python 3.14 and the
+# packages in FORKY_PACKAGES. Debian's mirror serves forky's binary packages to
+# this machine. Commands run in it through `in_forky` (scripts/in-forky).
 ensure_forky() {
   if [ ! -x "$FORKY/usr/bin/python3.14" ]; then
     echo "== making a Debian forky chroot with Python 3.14 at $FORKY (debootstrap)"
@@ -84,25 +95,29 @@ ensure_forky() {
       { tail -20 "$FORKY.log" >&2; return 1; }
     mv "$FORKY.partial" "$FORKY"
   fi
-  cp /etc/ssl/certs/ca-certificates.crt "$FORKY/etc/ssl/certs/ca-certificates.crt"
+  cp /etc/ssl/certs/ca-certificates.crt "$FORKY/etc/ssl/certs/" 2>/dev/null || true
   cp /etc/resolv.conf "$FORKY/etc/resolv.conf" 2>/dev/null || true
   # A chroot made by an older version of this script may lack a package.
-  if ! chroot "$FORKY" dpkg -s ${FORKY_PACKAGES//,/ } >/dev/null 2>&1; then
+  # (The mirror's copy of forky's Release file may be past its Valid-Until.)
+  if ! in_forky dpkg -s ${FORKY_PACKAGES//,/ } >/dev/null 2>&1; then
     echo "== installing ${FORKY_PACKAGES//,/ } in the chroot (apt)"
-    chroot "$FORKY" /bin/sh -c "apt-get -o Acquire::Check-Valid-Until=false update -qq && DEBIAN_FRONTEND=noninteractive \
-      apt-get install -y -qq --no-install-recommends ${FORKY_PACKAGES//,/ } >/dev/null"
+    in_forky /bin/sh -c "apt-get -o Acquire::Check-Valid-Until=false update -qq &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      ${FORKY_PACKAGES//,/ } >/dev/null"
   fi
-  mountpoint -q "$FORKY/proc" || mount --bind /proc "$FORKY/proc"
-  mountpoint -q "$FORKY/dev" || mount --rbind /dev "$FORKY/dev"
-  mkdir -p "$FORKY$PWD"
-  mountpoint -q "$FORKY$PWD" || mount --bind "$PWD" "$FORKY$PWD"
   if [ ! -x "$FORKY/opt/uv/bin/uv" ]; then
     echo "== installing uv in the chroot"
-    chroot "$FORKY" /bin/sh -c 'python3.14 -m venv /opt/uv && /opt/uv/bin/pip install --quiet uv'
+    in_forky /bin/sh -c 'python3.14 -m venv /opt/uv && /opt/uv/bin/pip install --quiet uv'
   fi
 }
 
-# NEXT PROGRAM [ARG...]: run PROGRAM (a path of this clone, or of the chroot)
+# in_forky COMMAND [ARG...]: run COMMAND in the chroot, in this folder, with
+# mounts private to it (they vanish when it ends).
+in_forky() {
+  unshare --mount --propagation private scripts/in-forky "$FORKY" "$PWD" "$@"
+}
+
+# NEXT COMMAND [ARG...]: run COMMAND (a path of this clone, or of the chroot)
 # where the newest Home Assistant runs: here, or in the chroot, in this folder.
 NEXT_PREFIX=()
 next() {
@@ -118,21 +133,26 @@ ensure_next_python() {
   if _python_at_least "$own" "$NEXT_PYTHON_MIN"; then
     NEXT_PYTHON=$own
     NEXT_PREFIX=()
-    "$own" -m uv --version >/dev/null 2>&1 || "$own" -m pip install --quiet uv
-    NEXT_UV=("$own" -m uv)
+    # The uv of the 3.13 venvs serves any Python (a system 3.14 may have no
+    # pip, or refuse installs into itself).
+    _ensure_uv
+    NEXT_UV=("$(find_python)" -m uv)
     return 0
   fi
   ensure_forky
   NEXT_PYTHON=/usr/bin/python3.14
-  NEXT_PREFIX=(chroot "$FORKY" /bin/sh -c 'cd "$0" && exec "$@"' "$PWD")
+  NEXT_PREFIX=(unshare --mount --propagation private scripts/in-forky "$FORKY" "$PWD")
   NEXT_UV=(/opt/uv/bin/uv)
 }
 
-# _install_next_venv DIR REQUIREMENTS: like _install_venv, on the newer Python.
+# _install_next_venv DIR REQUIREMENTS [INPUT...]: like _install_venv, on the
+# newer Python; a venv of an older Python (an earlier scheme) is made anew.
 _install_next_venv() {
-  local dir=$1 requirements=$2
+  local dir=$1 requirements=$2 lock
   ensure_next_python
-  if ! next "$dir/bin/python" -c '' 2>/dev/null; then
+  exec {lock}>"$dir.lock"
+  flock "$lock"
+  if ! next "$dir/bin/python" -c "import sys; sys.exit(sys.version_info < tuple(map(int, '$NEXT_PYTHON_MIN'.split('.'))))" 2>/dev/null; then
     echo "== creating $dir (Python $(next "$NEXT_PYTHON" -c 'import platform; print(platform.python_version())'))"
     rm -rf "$dir"
     next "${NEXT_UV[@]}" venv --quiet --python "$NEXT_PYTHON" "$dir"
@@ -143,6 +163,7 @@ _install_next_venv() {
     next "${NEXT_UV[@]}" pip install --quiet --python "$dir/bin/python" -r "$requirements"
     mv "$dir/.installed.new" "$dir/.installed"
   fi
+  exec {lock}>&-
 }
 
 # ensure_next_venv: .venv-next, the newest Home Assistant the test plugin pins.

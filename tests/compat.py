@@ -37,7 +37,7 @@ MQTT_SUBSCRIBE_DONE = since("2025.12.0")
 #: deprecated (reported as errors in tests).
 SINGLE_CONFIG_ENTRY_DEVICES = hasattr(dr.DeviceRegistry, "async_get_devices")
 
-#: The running release, e.g. ``2026.2``.
+#: The running release, e.g. ``2026.10``.
 HA_RELEASE = f"{HA.major}.{HA.minor}"
 #: Snapshot directory, next to the test file, of the running release: the
 #: registry entries and states HA serialises differ between releases (2026.2

@@ -57,7 +57,7 @@ class VersionedSnapshotExtension(HomeAssistantSnapshotExtension):
 
     @classmethod
     def dirname(cls, *, test_location: PyTestLocation) -> str:
-        """``snapshots-ha2025.4`` on 2025.4, ``snapshots-ha2026.2`` on 2026.2, …."""
+        """``snapshots-ha2025.4`` on 2025.4, ``snapshots-ha2026.10`` on 2026.10, …."""
         return str(Path(test_location.filepath).parent / SNAPSHOT_DIR)
 
 

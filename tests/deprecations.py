@@ -9,6 +9,7 @@ Assistant will remove appear first.
 
 from __future__ import annotations
 
+from collections.abc import Generator
 import logging
 
 import pytest
@@ -49,12 +50,32 @@ REPORTS = DeprecationReports()
 logging.getLogger().addHandler(REPORTS)
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Fail the run when Home Assistant reported a deprecated API of ours."""
-    if not REPORTS.found:
-        return
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    for message in dict.fromkeys(REPORTS.found):
-        if reporter is not None:
-            reporter.write_line(f"DEPRECATED API IN USE: {message}", red=True)
-    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+def _listing(messages: list[str]) -> str:
+    return "\n".join(f"  {message}" for message in dict.fromkeys(messages))
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Stop before running anything if importing the integration was reported."""
+    if REPORTS.found:
+        raise pytest.UsageError(
+            "Home Assistant reports a deprecated API used by the integration:\n"
+            + _listing(REPORTS.found)
+        )
+
+
+@pytest.fixture(autouse=True)
+def no_deprecation_report_from_the_integration() -> Generator[None]:
+    """Fail the test during which Home Assistant reported a deprecated API of ours.
+
+    Home Assistant reports each use once per process, so the test that first
+    reaches the deprecated code is the one that fails.
+    """
+    seen = len(REPORTS.found)
+    yield
+    if new := REPORTS.found[seen:]:
+        pytest.fail(
+            "Home Assistant reports a deprecated API used by the integration:\n"
+            + _listing(new)
+        )

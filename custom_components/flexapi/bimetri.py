@@ -723,9 +723,11 @@ class BimetriRuntime:
             return
         self.devices[resource_id] = merged
         mac = dr.format_mac(merged.network_id) if merged.network_id else ""
-        # Resources of one module report the module's MAC. A connection is
-        # unique within a config entry (Home Assistant 2026.8 refuses a second
-        # device with it), so only the first resource that reports it gets it.
+        # Resources of one module report the module's MAC. A device found by a
+        # connection is that device (before 2026.8 a second resource's device
+        # merged into the first; 2026.8+ refuses a second device of an entry
+        # with it), so the MAC goes only to a resource whose device of this
+        # entry is the one holding it, or while none does.
         registry = dr.async_get(self.hass)
         identifier = self.device_identifier(resource_id)
         connection = (dr.CONNECTION_NETWORK_MAC, mac)
