@@ -480,6 +480,9 @@ async def test_publish_failure_fails_the_request(
     with pytest.raises(FlexApiError, match="MQTT publish failed: not connected"):
         future.result()
     assert not client._pending
+    # Paho keeps a QoS 1 publish it could not send: the user hears "unknown".
+    error = user_error(future)
+    assert error.translation_key == "outcome_unknown"
 
 
 async def test_cancelled_caller_is_not_sent_and_late_answer_is_harmless(
