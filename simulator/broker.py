@@ -6,6 +6,7 @@ from collections.abc import Mapping
 import contextlib
 from pathlib import Path
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -93,6 +94,20 @@ class Mosquitto:
             time.sleep(0.05)
         self.stop()
         raise TimeoutError(f"mosquitto did not listen on {self.host}:{self.port}")
+
+    def pause(self) -> None:
+        """Freeze the broker (SIGSTOP): connections stay open, nothing is answered.
+
+        A broker (or network) that stops answering without closing the
+        connection: clients still think they are connected.
+        """
+        if self._process is not None:
+            self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Let a paused broker run again (SIGCONT); it handles what queued up."""
+        if self._process is not None:
+            self._process.send_signal(signal.SIGCONT)
 
     def stop(self) -> None:
         """Stop the broker and remove its files; :meth:`start` may run it again."""

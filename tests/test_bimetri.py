@@ -334,24 +334,138 @@ async def test_unauthorized_raises_and_starts_reauth(
     assert flows[0]["step_id"] == "reauth_confirm"
 
 
-async def test_no_response_raises_a_timeout(
+async def test_no_response_says_the_outcome_is_unknown_and_the_switch_follows(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    platform: BimetriPlatformMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Published but unanswered: never "failed", and what comes later counts."""
+    await platform.notify(status=0)
+    call = await switch(hass, "turn_on")
+    command = platform.last
+    await tick(hass, freezer, 9)
+    assert not call.done()
+    await tick(hass, freezer, 1.5)
+    with pytest.raises(HomeAssistantError) as err:
+        await call
+    assert err.value.translation_key == "bimetri_outcome_unknown"
+    assert err.value.translation_placeholders == {
+        "correlation_id": command["correlationId"],
+        "seconds": "10",
+    }
+    assert "has not confirmed it within 10 s" in str(err.value)
+    assert "the switch will follow what the platform reports" in str(err.value)
+    assert state_of(hass) == STATE_OFF
+    assert attrs(hass)["pending_correlation_id"] == command["correlationId"]
+    assert attrs(hass)["last_command_result"] == "no_response"
+
+    # The platform answers late: the command is queued, still pending.
+    await platform.respond(command=command)
+    assert attrs(hass)["last_command_result"] == "sent"
+    assert attrs(hass)["pending_correlation_id"] == command["correlationId"]
+    # Its notification is the truth.
+    await platform.notify(command=command)
+    assert state_of(hass) == STATE_ON
+    assert attrs(hass)["last_command_result"] == "confirmed"
+    assert attrs(hass)["pending_correlation_id"] is None
+
+
+async def test_a_late_refusal_ends_the_unknown_command(
     hass: HomeAssistant,
     loaded: MockConfigEntry,
     platform: BimetriPlatformMock,
     freezer: FrozenDateTimeFactory,
 ) -> None:
     call = await switch(hass, "turn_on")
-    await tick(hass, freezer, 9)
-    assert not call.done()
-    await tick(hass, freezer, 1.5)
+    command = platform.last
+    await tick(hass, freezer, 10.5)
+    with pytest.raises(HomeAssistantError):
+        await call
+    await platform.respond("not_send", "Device offline", command=command)
+    assert attrs(hass)["last_command_result"] == "not_send"
+    assert attrs(hass)["pending_correlation_id"] is None
+    assert state_of(hass) == STATE_UNKNOWN
+
+
+async def test_a_command_the_broker_does_not_acknowledge_is_unknown_within_10_s(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    platform: BimetriPlatformMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A broker that stops answering: HA's publish waits for its PUBACK/PUBCOMP.
+
+    The answer comes after the response timeout, not after it plus the
+    publish's own wait, and says the command may still be carried out.
+    """
+    acknowledged = hass.loop.create_future()
+
+    async def no_ack(*_args: Any, **_kwargs: Any) -> None:
+        await acknowledged
+
+    with patch(
+        "custom_components.flexapi.bimetri.mqtt.async_publish", side_effect=no_ack
+    ):
+        call = await switch(hass, "turn_on")
+        try:
+            await tick(hass, freezer, 9)
+            assert not call.done()
+            await tick(hass, freezer, 1.5)
+            assert call.done()
+        finally:
+            if not call.done():
+                call.cancel()
+                await turns(hass)
     with pytest.raises(HomeAssistantError) as err:
         await call
-    assert err.value.translation_key == "bimetri_no_response"
-    assert err.value.translation_placeholders["seconds"] == "10"
+    assert err.value.translation_key == "bimetri_outcome_unknown"
     assert attrs(hass)["last_command_result"] == "no_response"
-    # A response after the timeout changes nothing and breaks nothing.
-    await platform.respond()
+
+
+async def test_a_publish_error_says_the_command_may_still_go_out(
+    hass: HomeAssistant, loaded: MockConfigEntry, platform: BimetriPlatformMock
+) -> None:
+    """Paho queues a QoS 2 publish it cannot send: not "failed", unknown."""
+    with patch(
+        "custom_components.flexapi.bimetri.mqtt.async_publish",
+        side_effect=HomeAssistantError("The client is not currently connected."),
+    ):
+        call = await switch(hass, "turn_on")
+    with pytest.raises(HomeAssistantError) as err:
+        await call
+    assert err.value.translation_key == "bimetri_publish_unknown"
+    assert "may still be sent" in str(err.value)
+    assert attrs(hass)["pending_correlation_id"] is not None
+
+
+async def test_a_command_while_mqtt_is_disconnected_is_refused_and_never_sent(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    platform: BimetriPlatformMock,
+    mqtt_mock: MqttMockHAClient,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Disconnected before HA told the switch: nothing is handed to paho."""
+    from homeassistant.components.mqtt.models import DATA_MQTT
+    from homeassistant.helpers.dispatcher import async_dispatcher_send
+
+    client = hass.data[DATA_MQTT].client
+    client.connected = False
+    call = await switch(hass, "turn_on")
+    await tick(hass, freezer, 0.1)
+    assert call.done()  # at once, not after a timeout
+    with pytest.raises(HomeAssistantError) as err:
+        await call
+    assert err.value.translation_key == "mqtt_not_connected"
+    assert "was not sent" in str(err.value)
+    assert attrs(hass)["last_command_result"] == "not_sent"
     assert attrs(hass)["pending_correlation_id"] is None
+
+    client.connected = True
+    async_dispatcher_send(hass, "mqtt_connection_state", True)
+    await tick(hass, freezer, 60)
+    assert not published(mqtt_mock, COMMAND_TOPIC)
 
 
 @pytest.mark.parametrize(

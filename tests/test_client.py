@@ -20,10 +20,12 @@ from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 from custom_components.flexapi import client as client_module
 from custom_components.flexapi.client import FlexApiClient
 from custom_components.flexapi.const import (
+    REQUEST_QUEUE_TIMEOUT,
     REQUEST_RETRIES,
     REQUEST_TIMEOUT,
     SUBSCRIBE_DONE_TIMEOUT,
 )
+from custom_components.flexapi.helpers import home_assistant_error
 from custom_components.flexapi.protocol import messages as msgs
 from custom_components.flexapi.protocol.errors import (
     FlexApiError,
@@ -478,6 +480,9 @@ async def test_publish_failure_fails_the_request(
     with pytest.raises(FlexApiError, match="MQTT publish failed: not connected"):
         future.result()
     assert not client._pending
+    # Paho keeps a QoS 1 publish it could not send: the user hears "unknown".
+    error = user_error(future)
+    assert error.translation_key == "outcome_unknown"
 
 
 async def test_cancelled_caller_is_not_sent_and_late_answer_is_harmless(
@@ -593,6 +598,134 @@ async def test_burst_of_requests_is_neither_dropped_nor_reordered(
     ]
 
 
+# -- queue deadlines and bounds -------------------------------------------------
+
+
+def user_error(future: asyncio.Future[Any]) -> HomeAssistantError:
+    """What a user is told of a failed request (the integration's one mapping)."""
+    error = future.exception()
+    assert isinstance(error, FlexApiError), error
+    return home_assistant_error(error)
+
+
+async def test_a_request_waiting_past_its_deadline_fails_and_is_never_sent(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    client: FlexApiClient,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The deadline runs from the call, not from the send."""
+    lane = client.lanes["request"]
+    lane.hold(REQUEST_QUEUE_TIMEOUT + 30)  # the lane cannot send for now
+    waiting = refresh(client, "gnss")
+    await settle(hass)
+    await advance(hass, freezer, REQUEST_QUEUE_TIMEOUT - EPS)
+    assert not waiting.done()
+    await advance(hass, freezer, 2 * EPS)
+    assert waiting.done()
+    error = user_error(waiting)
+    assert error.translation_key == "request_not_sent"
+    assert error.translation_placeholders == {"seconds": f"{REQUEST_QUEUE_TIMEOUT:g}"}
+
+    lane.release()
+    await advance(hass, freezer, 10 * REQUEST_SPACING)
+    assert not published(mqtt_mock)  # the user was told: never sent later
+    assert len(lane) == 0
+
+
+async def test_a_merged_request_carries_only_the_wishes_of_callers_still_waiting(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    client: FlexApiClient,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    topic = BASE + "io/control"
+    lane = client.lanes["io"]
+    lane.hold(REQUEST_QUEUE_TIMEOUT + 30)
+    early = io_control(client, {"io.DO1": 1})
+    await settle(hass)
+    await advance(hass, freezer, 20)
+    late = io_control(client, {"io.DO2": 1})  # merged into the waiting one
+    await settle(hass)
+    await advance(hass, freezer, REQUEST_QUEUE_TIMEOUT - 20 + EPS)
+    assert user_error(early).translation_key == "request_not_sent"
+    assert not late.done()
+
+    lane.release()
+    await advance(hass, freezer, EPS)
+    # DO1's caller was told it was not sent: only DO2 goes out.
+    sent = payloads(mqtt_mock, topic)
+    assert len(sent) == 1
+    assert {k: v for k, v in sent[0].items() if k != "client_token"} == {"io.DO2": 1}
+    answer(hass, mqtt_mock, topic, {"io.DO2": 1})
+    await settle(hass)
+    assert late.result() == {"io.DO2": 1}
+
+
+async def test_a_merged_request_whose_callers_all_gave_up_is_never_sent(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    client: FlexApiClient,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    lane = client.lanes["request"]
+    lane.hold(REQUEST_QUEUE_TIMEOUT + 30)
+    first = refresh(client, "gnss", merge_key="refresh:gnss")
+    await settle(hass)
+    await advance(hass, freezer, 5)
+    second = refresh(client, "gnss", merge_key="refresh:gnss")
+    await settle(hass)
+    await advance(hass, freezer, REQUEST_QUEUE_TIMEOUT)
+    assert user_error(first).translation_key == "request_not_sent"
+    assert user_error(second).translation_key == "request_not_sent"
+    lane.release()
+    await advance(hass, freezer, 10 * REQUEST_SPACING)
+    assert not published(mqtt_mock)
+
+
+@pytest.mark.parametrize(
+    ("lane_name", "spacing", "limit"),
+    [("request", REQUEST_SPACING, 32), ("io", IO_SPACING, 11)],
+)
+async def test_a_full_lane_refuses_at_once_and_drops_nothing_it_took(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    client: FlexApiClient,
+    freezer: FrozenDateTimeFactory,
+    lane_name: str,
+    spacing: float,
+    limit: int,
+) -> None:
+    """A lane holds what it can send before the deadline at its pace."""
+    lane = client.lanes[lane_name]
+    assert limit * spacing < REQUEST_QUEUE_TIMEOUT  # all of them can go out
+
+    def make() -> asyncio.Future[Any]:
+        if lane_name == "io":
+            return io_control(client, {"io.DO1": 1}, merge_key=None)
+        return refresh(client, "gnss")
+
+    taken = [make()]  # on the wire at once
+    await settle(hass)
+    taken += [make() for _ in range(limit)]
+    await settle(hass)
+    assert len(lane) == limit
+    refused = make()
+    await settle(hass)
+    assert refused.done()  # at once, not after a deadline
+    error = user_error(refused)
+    assert error.translation_key == "request_queue_full"
+    assert error.translation_placeholders == {"limit": str(limit)}
+
+    topic = BASE + ("io/control" if lane_name == "io" else "gnss/refresh")
+    for n in range(limit + 1):
+        assert len(published(mqtt_mock, topic)) == n + 1
+        answer(hass, mqtt_mock, topic, {"n": n})
+        await advance(hass, freezer, spacing + EPS)
+    assert all(future.result() is not None for future in taken)
+    assert len(published(mqtt_mock, topic)) == limit + 1  # not the refused one
+
+
 def test_subscribe_done_hook_exists_from_2025_12() -> None:
     """The client finds the hook exactly on the releases that have it."""
     assert hasattr(mqtt, "async_on_subscribe_done") is MQTT_SUBSCRIBE_DONE
@@ -614,7 +747,12 @@ async def test_subscribe_settle_holds_first_requests(
     await advance(hass, freezer, 1.5 - EPS)
     assert not published(mqtt_mock)
     await advance(hass, freezer, 2 * EPS)
-    assert published_topics(mqtt_mock) == ["v1/VG2/gnss/refresh", "v1/VG2/io/control"]
+    # Both lanes end their hold at the same instant; they are independent,
+    # so the order of the two publishes is not defined.
+    assert sorted(published_topics(mqtt_mock)) == [
+        "v1/VG2/gnss/refresh",
+        "v1/VG2/io/control",
+    ]
     await stop(hass, freezer, client)
 
 
@@ -649,7 +787,12 @@ async def test_start_returns_when_the_subscriptions_are_live(
     refresh(client, "gnss")
     io_control(client, {"io.DO1": 0})
     await settle(hass)
-    assert published_topics(mqtt_mock) == ["v1/VG2/gnss/refresh", "v1/VG2/io/control"]
+    # Both lanes end their hold at the same instant; they are independent,
+    # so the order of the two publishes is not defined.
+    assert sorted(published_topics(mqtt_mock)) == [
+        "v1/VG2/gnss/refresh",
+        "v1/VG2/io/control",
+    ]
     await stop(hass, freezer, client)
 
 

@@ -526,6 +526,80 @@ async def test_outputs_appear_when_first_reported(
     assert hass.states.get(DO.format(2)) is None
 
 
+async def test_an_unanswered_output_change_says_its_outcome_is_unknown(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    outputs: FlexApiDevice,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Published but unanswered: "unknown", never "failed"; the state follows."""
+    call = await switch(hass, True, 4)
+    await advance(hass, freezer, IO_GATHER)
+    assert len(payloads(mqtt_mock, IO)) == 1
+    await advance(hass, freezer, REQUEST_TIMEOUT)
+    with pytest.raises(HomeAssistantError) as err:
+        call.result()
+    assert err.value.translation_key == "no_response"
+    assert err.value.translation_placeholders == {"seconds": f"{REQUEST_TIMEOUT:g}"}
+    message = str(err.value)
+    assert "was sent" in message
+    assert "outcome is unknown" in message
+    assert "failed" not in message
+    assert state(hass, DO.format(4)).state == STATE_OFF
+    # The gateway did switch it after all: the switch follows what it reports.
+    await outputs.info("io", {"io.DO4": 1})
+    assert state(hass, DO.format(4)).state == STATE_ON
+
+
+async def test_a_change_whose_caller_gave_up_is_not_sent(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    outputs: FlexApiDevice,
+    freezer: FrozenDateTimeFactory,
+    spelling: str,
+) -> None:
+    """Merged wishes: a cancelled action's output is left out of the request."""
+    kept = await switch(hass, True, 1)
+    given_up = await switch(hass, True, 2)
+    given_up.cancel()
+    await settle(hass)
+    await advance(hass, freezer, IO_GATHER)
+    sent = payloads(mqtt_mock, IO)
+    assert len(sent) == 1
+    assert body(sent[0]) == {spelled(spelling)("io.DO1"): 1}
+    answer_io(hass, mqtt_mock)
+    await settle(hass)
+    assert kept.result() is None
+    assert state(hass, DO.format(2)).state == STATE_OFF
+
+    # A cancelled action alone sends nothing at all.
+    alone = await switch(hass, True, 3)
+    alone.cancel()
+    await settle(hass)
+    await advance(hass, freezer, IO_GATHER + IO_SPACING)
+    assert len(payloads(mqtt_mock, IO)) == 1
+
+
+async def test_a_change_while_mqtt_is_disconnected_is_never_sent_later(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    outputs: FlexApiDevice,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    from homeassistant.components.mqtt.models import DATA_MQTT
+
+    client = hass.data[DATA_MQTT].client
+    client.connected = False
+    call = await switch(hass, True, 4)
+    await advance(hass, freezer, IO_GATHER)
+    with pytest.raises(HomeAssistantError) as err:
+        call.result()
+    assert err.value.translation_key == "mqtt_not_connected"
+    client.connected = True
+    await advance(hass, freezer, 60)
+    assert not payloads(mqtt_mock, IO)
+
+
 async def test_unloading_answers_waiting_callers(
     hass: HomeAssistant,
     mqtt_mock: MqttMockHAClient,

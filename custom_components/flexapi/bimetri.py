@@ -54,8 +54,9 @@ from .const import (
     KIND_BIMETRI,
     SUBENTRY_RESOURCE,
 )
+from .helpers import home_assistant_error
 from .protocol import bimetri as proto, messages as msgs
-from .protocol.errors import FlexApiValueError
+from .protocol.errors import FlexApiNotConnectedError, FlexApiValueError
 
 if TYPE_CHECKING:
     from .runtime import FlexApiConfigEntry
@@ -213,7 +214,8 @@ class OutputState:
     pending_correlation_id: str | None = None
     pending_since: datetime | None = None
     #: sent, confirmed, timed_out, not_send, failed, send_no_ack,
-    #: unauthorized or no_response.
+    #: unauthorized, no_response (outcome unknown: pending until the platform
+    #: tells) or not_sent (MQTT was not connected: never handed over).
     last_command_result: str | None = None
     #: Sequence number of the command whose notification was applied last.
     applied_seq: int = -1
@@ -271,6 +273,9 @@ class BimetriRuntime:
         self.mqtt_connected = mqtt.is_connected(hass)
         self._responses: dict[str, asyncio.Future[proto.CommandResponse]] = {}
         self._commands: OrderedDict[str, tuple[OutputKey, int]] = OrderedDict()
+        #: Commands whose caller was told the outcome is unknown: a late
+        #: commandResponse still updates their output.
+        self._unconfirmed: OrderedDict[str, OutputKey] = OrderedDict()
         self._seen: OrderedDict[tuple[int, int, str | None], None] = OrderedDict()
         self._timers: dict[str, CALLBACK_TYPE] = {}
         self._seq = itertools.count()
@@ -444,6 +449,11 @@ class BimetriRuntime:
 
         The switch keeps its confirmed state and shows the pending command
         until the notification comes (or the notification timeout passes).
+        Never reports a failure for a command that may still be carried out:
+        with MQTT not connected nothing is published (``mqtt_not_connected``);
+        a command published but not answered within ``response_timeout``
+        raises ``bimetri_outcome_unknown`` and stays pending, and whatever
+        the platform reports later still updates the switch.
         """
         key = (resource_id, output)
         cid = proto.new_correlation_id()
@@ -465,6 +475,13 @@ class BimetriRuntime:
                 translation_key="invalid_request",
                 translation_placeholders={"error": str(err)},
             ) from err
+        if not mqtt.is_connected(self.hass):
+            # Paho would queue a QoS 2 publish and send it after reconnecting,
+            # long after the user was told it failed: it is never handed over.
+            self._record_result(key, "not_sent")
+            raise home_assistant_error(
+                FlexApiNotConnectedError(f"MQTT is not connected; {cid} not sent")
+            )
         self._commands[cid] = (key, next(self._seq))
         while len(self._commands) > MAX_COMMANDS:
             self._commands.popitem(last=False)
@@ -479,20 +496,37 @@ class BimetriRuntime:
             cid,
         )
         try:
-            await mqtt.async_publish(
-                self.hass,
-                proto.COMMAND_TOPIC,
-                json.dumps(payload, separators=(",", ":")),
-                qos=proto.COMMAND_QOS,
-                retain=False,
-            )
+            # One deadline for the hand-over and the answer: HA's publish
+            # waits up to 10 s for the broker's acknowledgement by itself.
             async with asyncio.timeout(self.response_timeout):
+                try:
+                    await mqtt.async_publish(
+                        self.hass,
+                        proto.COMMAND_TOPIC,
+                        json.dumps(payload, separators=(",", ":")),
+                        qos=proto.COMMAND_QOS,
+                        retain=False,
+                    )
+                except HomeAssistantError as err:
+                    # Paho keeps a QoS 2 publish it could not send and sends
+                    # it after reconnecting: the command may still go out.
+                    if self._outcome_unknown(key, cid):
+                        return
+                    raise BimetriCommandError(
+                        translation_domain=DOMAIN,
+                        translation_key="bimetri_publish_unknown",
+                        translation_placeholders={
+                            "correlation_id": cid,
+                            "error": str(err),
+                        },
+                    ) from err
                 response = await future
         except TimeoutError:
-            self._record_result(key, "no_response")
+            if self._outcome_unknown(key, cid):
+                return
             raise BimetriCommandError(
                 translation_domain=DOMAIN,
-                translation_key="bimetri_no_response",
+                translation_key="bimetri_outcome_unknown",
                 translation_placeholders={
                     "correlation_id": cid,
                     "seconds": f"{self.response_timeout:g}",
@@ -501,6 +535,74 @@ class BimetriRuntime:
         finally:
             self._responses.pop(cid, None)
         self._handle_result(key, cid, response)
+
+    @callback
+    def _outcome_unknown(self, key: OutputKey, cid: str) -> bool:
+        """A command that may still be carried out: follow what the platform says.
+
+        The output shows the command as pending (``no_response``) until its
+        notification, a late commandResponse or the notification timeout.
+        Returns whether its notification already confirmed it.
+        """
+        state = self.states.get(key, OutputState())
+        if (key[0], key[1], cid) in self._seen:
+            self._record_result(key, "confirmed")
+            return True
+        _LOGGER.info(
+            "%s: no commandResponse for correlationId %s within %g s; "
+            "its outcome is unknown",
+            self.app_id,
+            cid,
+            self.response_timeout,
+        )
+        self._unconfirmed[cid] = key
+        while len(self._unconfirmed) > MAX_COMMANDS:
+            self._unconfirmed.popitem(last=False)
+        if state.pending_correlation_id in self._timers:
+            self._timers.pop(state.pending_correlation_id)()
+        self._timers[cid] = async_call_later(
+            self.hass,
+            self.notification_timeout,
+            partial(self._notification_timed_out, key, cid),
+        )
+        self._set_state(
+            key,
+            replace(
+                state,
+                pending_correlation_id=cid,
+                pending_since=dt_util.utcnow(),
+                last_command_result="no_response",
+            ),
+        )
+        return False
+
+    @callback
+    def _handle_late_response(
+        self, key: OutputKey, cid: str, response: proto.CommandResponse
+    ) -> None:
+        """The commandResponse of a command whose caller was told "unknown"."""
+        state = self.states.get(key, OutputState())
+        if state.pending_correlation_id != cid:
+            return  # a newer command, or the notification timeout, took over
+        try:
+            self._handle_result(key, cid, response)
+        except BimetriCommandError:
+            _LOGGER.warning(
+                "%s: the platform refused command %s late: %s",
+                self.app_id,
+                cid,
+                response.reason or response.result,
+            )
+            if (cancel := self._timers.pop(cid, None)) is not None:
+                cancel()
+            self._set_state(
+                key,
+                replace(
+                    self.states.get(key, OutputState()),
+                    pending_correlation_id=None,
+                    pending_since=None,
+                ),
+            )
 
     @callback
     def _record_result(self, key: OutputKey, result: str) -> None:
@@ -618,6 +720,9 @@ class BimetriRuntime:
             self._update_device(response.resource_id, response.device)
         future = self._responses.get(cid)
         if future is None or future.done():
+            if (key := self._unconfirmed.pop(cid, None)) is not None:
+                self._handle_late_response(key, cid, response)
+                return
             _LOGGER.debug("%s: no command waits for correlationId %s", self.app_id, cid)
             return
         future.set_result(response)

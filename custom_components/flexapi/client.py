@@ -5,7 +5,9 @@ Requests carry a unique ``client_token`` and are matched to responses by it
 same response topic). Requests go through two FIFO lanes that keep the §2.3
 spacing: 1 s between settings/refresh/get requests and 5 s between io
 control requests. Waiting requests with the same merge key are merged, never
-dropped. The errors whose handling is "retry request" (§2.1.2) are retried
+dropped. Each request has a deadline from the moment it is made: one still
+waiting then fails, and is never sent; a full lane refuses a request at once
+(:class:`RequestLane`). The errors whose handling is "retry request" (§2.1.2) are retried
 a few times, each time with a new token. Once stopped, the client fails
 every request at once and publishes nothing more.
 
@@ -37,15 +39,24 @@ from homeassistant.util.hass_dict import HassKey
 
 from . import const, logmask
 from .compat import on_subscribe_done
-from .const import REQUEST_RETRIES, REQUEST_TIMEOUT, SPACING_MARGIN
+from .const import (
+    MAX_QUEUED_REQUESTS,
+    REQUEST_QUEUE_TIMEOUT,
+    REQUEST_RETRIES,
+    REQUEST_TIMEOUT,
+    SPACING_MARGIN,
+)
 from .protocol import messages as msgs
 from .protocol.errors import (
     RETRYABLE_CODES,
     FlexApiError,
     FlexApiNotConnectedError,
+    FlexApiNotSentError,
+    FlexApiQueueFullError,
     FlexApiResponseError,
     FlexApiStoppedError,
     FlexApiTimeoutError,
+    FlexApiUnknownOutcomeError,
 )
 from .protocol.limits import MIN_IO_CONTROL_SPACING, MIN_REQUEST_SPACING
 from .protocol.topics import RESPONSE_KINDS, TopicKind, Topics, remember
@@ -222,7 +233,7 @@ class SharedSubscription:
             del shared[self.prefix]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Job:
     topic: str
     payload: dict[str, Any]
@@ -232,6 +243,13 @@ class _Job:
     futures: list[asyncio.Future[Any]]
     retries: int = REQUEST_RETRIES
     timer: asyncio.TimerHandle | None = field(default=None, repr=False)
+    #: Each caller's own payload, in the order of ``futures``: a merged
+    #: request carries only the wishes of the callers still waiting.
+    wishes: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    #: The callers' queue deadlines; cancelled once the request is sent.
+    deadlines: list[asyncio.TimerHandle] = field(default_factory=list, repr=False)
+    #: On the wire (or being put there): no longer the queue's to abandon.
+    sent: bool = False
 
     @property
     def abandoned(self) -> bool:
@@ -240,6 +258,7 @@ class _Job:
 
     def resolve(self, *, result: Any = None, error: Exception | None = None) -> None:
         """Answer every caller still waiting."""
+        self.cancel_deadlines()
         for future in self.futures:
             if future.done():
                 continue
@@ -247,6 +266,25 @@ class _Job:
                 future.set_exception(error)
             else:
                 future.set_result(result)
+
+    def cancel_deadlines(self) -> None:
+        """The queue deadlines no longer apply (sent or answered)."""
+        for handle in self.deadlines:
+            handle.cancel()
+        self.deadlines.clear()
+
+    def live_payload(self) -> dict[str, Any]:
+        """The payload of the callers still waiting (merged, last wish wins)."""
+        if len(self.wishes) != len(self.futures) or not any(
+            future.done() for future in self.futures
+        ):
+            return self.payload
+        payload: dict[str, Any] = {msgs.TOKEN_KEY: self.token}
+        for future, wish in zip(self.futures, self.wishes, strict=True):
+            if not future.done():
+                payload.update(wish)
+        payload[msgs.TOKEN_KEY] = self.token
+        return payload
 
     @property
     def token(self) -> str:
@@ -258,7 +296,16 @@ class _Job:
 
 
 class RequestLane:
-    """A FIFO queue that puts at most one request on the wire per spacing."""
+    """A FIFO queue that puts at most one request on the wire per spacing.
+
+    Every caller has a deadline from the moment it calls: still waiting in
+    the queue ``deadline`` seconds later, it fails with
+    :class:`FlexApiNotSentError` and its wish is never sent (a merged request
+    goes out with the wishes of the callers still waiting, or not at all).
+    The lane holds at most ``limit`` waiting requests: no more than can go
+    out before the deadline at its pace, and at most ``MAX_QUEUED_REQUESTS``.
+    One more fails at once with :class:`FlexApiQueueFullError`.
+    """
 
     def __init__(
         self,
@@ -266,11 +313,17 @@ class RequestLane:
         name: str,
         spacing: float,
         send: Callable[[_Job], Any],
+        *,
+        deadline: float = REQUEST_QUEUE_TIMEOUT,
+        limit: int = MAX_QUEUED_REQUESTS,
     ) -> None:
         """Create an idle lane."""
         self._hass = hass
         self.name = name
         self.spacing = spacing
+        self.deadline = deadline
+        #: What can go out before the deadline at this lane's pace.
+        self.limit = max(1, min(limit, int(deadline // spacing)))
         self._send = send
         self._queue: deque[_Job] = deque()
         self._last_sent = -math.inf
@@ -298,23 +351,43 @@ class RequestLane:
     def submit(self, job: _Job, *, front: bool = False) -> asyncio.Future[Any]:
         """Queue a job, merging it into a waiting one with the same key.
 
-        After :meth:`shutdown` the job fails at once and nothing is started.
+        A new job (``front=False``) has one caller, whose queue deadline
+        starts now; a full lane refuses it at once. ``front`` puts a retry of
+        a request already sent back at the head: it keeps its place
+        whatever the lane holds. After :meth:`shutdown` the job fails at
+        once and nothing is started.
         """
         if self._closed is not None:
             job.resolve(error=self._closed)
             return job.futures[0]
-        if job.merge_key is not None and not front:
-            for waiting in self._queue:
-                if waiting.merge_key == job.merge_key:
-                    token = waiting.payload[msgs.TOKEN_KEY]
-                    waiting.payload.update(job.payload)
-                    waiting.payload[msgs.TOKEN_KEY] = token
-                    waiting.futures.extend(job.futures)
-                    return job.futures[0]
         if front:
+            job.sent = False
             self._queue.appendleft(job)
         else:
+            future = job.futures[0]
+            if not job.wishes:
+                job.wishes.append(dict(job.payload))
+            if job.merge_key is not None:
+                for waiting in self._queue:
+                    if waiting.merge_key == job.merge_key and not waiting.sent:
+                        token = waiting.payload[msgs.TOKEN_KEY]
+                        waiting.payload.update(job.payload)
+                        waiting.payload[msgs.TOKEN_KEY] = token
+                        waiting.futures.append(future)
+                        waiting.wishes.extend(job.wishes)
+                        self._watch(waiting, future)
+                        return future
+            if len(self._queue) >= self.limit:
+                _LOGGER.warning(
+                    "%s lane: %d requests already waiting; refusing %s",
+                    self.name,
+                    len(self._queue),
+                    job.topic,
+                )
+                job.resolve(error=FlexApiQueueFullError(self.limit))
+                return future
             self._queue.append(job)
+            self._watch(job, future)
         if self._task is None:
             task = self._hass.async_create_background_task(
                 self._run(), f"flexapi request lane {self.name}"
@@ -325,6 +398,33 @@ class RequestLane:
             if not task.done():
                 self._task = task
         return job.futures[0]
+
+    def _watch(self, job: _Job, future: asyncio.Future[Any]) -> None:
+        """Start a caller's queue deadline; forget the job once all gave up."""
+        job.deadlines.append(
+            self._hass.loop.call_later(self.deadline, self._expire, job, future)
+        )
+        future.add_done_callback(partial(self._caller_done, job))
+
+    def _expire(self, job: _Job, future: asyncio.Future[Any]) -> None:
+        """A caller's deadline passed while its request waited: never send it."""
+        if job.sent or future.done():
+            return
+        _LOGGER.debug(
+            "%s lane: %s waited %g s; abandoned unsent",
+            self.name,
+            job.topic,
+            self.deadline,
+        )
+        future.set_exception(FlexApiNotSentError(self.deadline))
+
+    def _caller_done(self, job: _Job, _future: asyncio.Future[Any]) -> None:
+        """A waiting job whose every caller gave up leaves the queue."""
+        if job.sent or not job.abandoned:
+            return
+        job.cancel_deadlines()
+        if job in self._queue:
+            self._queue.remove(job)
 
     async def _run(self) -> None:
         loop = self._hass.loop
@@ -339,6 +439,9 @@ class RequestLane:
                 job = self._queue.popleft()
                 if job.abandoned:
                     continue
+                job.sent = True
+                job.cancel_deadlines()
+                job.payload = job.live_payload()
                 self._last_sent = loop.time()
                 try:
                     await self._send(job)
@@ -507,8 +610,13 @@ class FlexApiClient:
         """Queue a request (payload with its token) and await its result.
 
         Raises :class:`FlexApiResponseError` when the device answers an error,
-        :class:`FlexApiTimeoutError` when it does not answer in time and
-        :class:`FlexApiStoppedError` once the client is stopped.
+        :class:`FlexApiTimeoutError` when it does not answer in time (sent:
+        the outcome is unknown), :class:`FlexApiNotSentError` when the
+        request waited in its lane past its deadline (never sent),
+        :class:`FlexApiQueueFullError` when its lane is full (not queued),
+        :class:`FlexApiNotConnectedError` when MQTT was not connected at its
+        turn (not sent) and :class:`FlexApiStoppedError` once the client is
+        stopped.
         """
         if self._stopped:
             raise FlexApiStoppedError
@@ -536,7 +644,14 @@ class FlexApiClient:
                 self.hass, job.topic, msgs.encode(job.payload), qos=1, retain=False
             )
         except HomeAssistantError as err:
-            self._finish(token, error=FlexApiError(f"MQTT publish failed: {err}"))
+            # Paho keeps a QoS 1 publish it could not send and sends it after
+            # reconnecting: the request may still reach the gateway.
+            self._finish(
+                token,
+                error=FlexApiUnknownOutcomeError(
+                    f"MQTT publish failed: {err}; it may still be sent"
+                ),
+            )
         except Exception as err:  # a bug: fail this request only
             _LOGGER.exception("%s: sending %s failed", self.topics.client_id, job.topic)
             self._finish(token, error=FlexApiError(f"sending failed: {err!r}"))
@@ -546,7 +661,8 @@ class FlexApiClient:
         self._finish(
             token,
             error=FlexApiTimeoutError(
-                f"no response from {self.topics.client_id} within {self.timeout:g} s"
+                f"no response from {self.topics.client_id} within {self.timeout:g} s",
+                self.timeout,
             ),
         )
 

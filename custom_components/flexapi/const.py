@@ -23,6 +23,18 @@ CONF_TRIP_MIN_DISTANCE: Final = "trip_min_distance"
 
 #: Seconds to wait for a response once a request is on the wire.
 REQUEST_TIMEOUT: Final = 10.0
+#: Seconds a request may wait for its turn in a request lane, counted from the
+#: moment it is made. A request still waiting then fails with a translated
+#: error and is never sent. Once on the wire, REQUEST_TIMEOUT applies.
+REQUEST_QUEUE_TIMEOUT: Final = 60.0
+#: Most requests one lane holds waiting (merged callers share a place; retries
+#: of requests already sent do not count). A lane holds no more than can go out
+#: before the queue deadline at its §2.3 pace, at most this many: the
+#: settings/refresh/get lane (1.1 s apart) holds 32, which drain in 35 s and
+#: leave room for a 5 s resubscribe hold and retries; the io control lane
+#: (5.1 s apart) holds 11 (56 s). A request beyond that could not be sent in
+#: time: it fails at once instead of a minute later.
+MAX_QUEUED_REQUESTS: Final = 32
 #: Seconds the config flow waits for a sysinfo answer.
 FLOW_REQUEST_TIMEOUT: Final = 4.0
 #: Seconds the user step listens for gateways: one default upload interval

@@ -96,13 +96,23 @@ def _all_keys(waiting: Mapping[str, int]) -> list[str]:
 class _Caller:
     """One caller's wishes, answered once every request carrying them is back."""
 
-    __slots__ = ("_error", "_missing", "_result", "_sends", "future", "keys", "todo")
+    __slots__ = (
+        "_error",
+        "_missing",
+        "_result",
+        "_sends",
+        "future",
+        "keys",
+        "todo",
+        "values",
+    )
 
-    def __init__(self, keys: frozenset[str], future: asyncio.Future[Any]) -> None:
-        self.keys = keys
+    def __init__(self, values: Mapping[str, int], future: asyncio.Future[Any]) -> None:
+        self.values = dict(values)
+        self.keys = frozenset(values)
         self.future = future
         #: Keys not yet taken into a request.
-        self.todo = set(keys)
+        self.todo = set(values)
         self._sends = 0
         self._result: Any = None
         self._error: FlexApiError | None = None
@@ -184,7 +194,7 @@ class ControlQueue:
         if not self._waiting:
             self._first_at = loop.time()
         self._waiting.update(values)
-        caller = _Caller(frozenset(values), loop.create_future())
+        caller = _Caller(values, loop.create_future())
         self._callers.append(caller)
         self._runtime.async_notify(keys=values)
         if self._task is None:
@@ -209,6 +219,8 @@ class ControlQueue:
                 if delay > 0:
                     await asyncio.sleep(delay)
                 await self.async_wait_turn()
+                if not self._forget_abandoned():
+                    continue
                 keys = self._batch_keys(self._waiting)
                 batch = {key: self._waiting.pop(key) for key in keys}
                 callers = [c for c in self._callers if c.taken(keys)]
@@ -229,6 +241,27 @@ class ControlQueue:
                 self._runtime.async_notify(keys=batch)
         finally:
             self._task = None
+
+    def _forget_abandoned(self) -> bool:
+        """Keep only the wishes of callers still waiting; whether any is left.
+
+        A caller that gave up (its action was cancelled) was told nothing was
+        done: its wishes are not sent, and a key it shared with a caller still
+        waiting goes out with that caller's value.
+        """
+        if all(not caller.future.done() for caller in self._callers):
+            return bool(self._waiting)
+        self._callers = [c for c in self._callers if not c.future.done()]
+        wanted: dict[str, int] = {}
+        for caller in self._callers:
+            for key in caller.todo:
+                wanted[key] = caller.values[key]
+        dropped = [key for key in self._waiting if key not in wanted]
+        self._waiting = {key: wanted[key] for key in self._waiting if key in wanted}
+        if dropped:
+            _LOGGER.debug("%s control: not sending %s (given up)", self.name, dropped)
+            self._runtime.async_notify(keys=dropped)
+        return bool(self._waiting)
 
     @callback
     def async_shutdown(self) -> None:

@@ -19,9 +19,12 @@ from .protocol.errors import (
     FlexApiError,
     FlexApiNotAppliedError,
     FlexApiNotConnectedError,
+    FlexApiNotSentError,
+    FlexApiQueueFullError,
     FlexApiResponseError,
     FlexApiStoppedError,
     FlexApiTimeoutError,
+    FlexApiUnknownOutcomeError,
     FlexApiValueError,
 )
 
@@ -68,8 +71,29 @@ def home_assistant_error(
             translation_domain=DOMAIN, translation_key=err.translation_key
         )
     if isinstance(err, FlexApiTimeoutError):
+        # Sent: the gateway may still carry it out. Never "failed".
         return HomeAssistantError(
-            translation_domain=DOMAIN, translation_key="no_response"
+            translation_domain=DOMAIN,
+            translation_key="no_response",
+            translation_placeholders={"seconds": f"{err.seconds:g}"},
+        )
+    if isinstance(err, FlexApiUnknownOutcomeError):
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="outcome_unknown",
+            translation_placeholders={"error": str(err)},
+        )
+    if isinstance(err, FlexApiNotSentError):
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="request_not_sent",
+            translation_placeholders={"seconds": f"{err.seconds:g}"},
+        )
+    if isinstance(err, FlexApiQueueFullError):
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="request_queue_full",
+            translation_placeholders={"limit": str(err.limit)},
         )
     if isinstance(err, FlexApiValueError):
         return ServiceValidationError(

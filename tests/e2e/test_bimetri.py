@@ -138,3 +138,44 @@ async def test_invalid_token_is_refused_and_reauth_starts(
     assert [(f["context"]["source"], f["context"]["entry_id"]) for f in flows] == [
         (SOURCE_REAUTH, entry.entry_id)
     ]
+
+
+async def test_a_broker_that_stops_answering_gives_unknown_and_the_switch_follows(
+    hass: HomeAssistant,
+    mqtt_entry: MockConfigEntry,
+    broker: Mosquitto,
+    platform: BimetriSimulator,
+    observer: Observer,
+) -> None:
+    """The partition of the review: the broker freezes, the connection stays.
+
+    HA still counts MQTT as connected, so the command is handed over; the
+    user hears "sent, outcome unknown" within the response timeout (not
+    "failed"), and when the broker resumes the command goes out and the
+    switch follows the platform's confirmation.
+    """
+    await _setup(hass, observer, JWT)
+    assert hass.states.get(SWITCH).state != STATE_ON
+    broker.pause()
+    try:
+        with pytest.raises(HomeAssistantError) as err:
+            await hass.services.async_call(
+                "switch", "turn_on", {"entity_id": SWITCH}, blocking=True
+            )
+        assert err.value.translation_key == "bimetri_outcome_unknown"
+        state = hass.states.get(SWITCH)
+        assert state.state != STATE_ON
+        assert state.attributes["last_command_result"] == "no_response"
+        pending = state.attributes["pending_correlation_id"]
+        assert pending
+    finally:
+        broker.resume()
+    state = await wait_for(
+        lambda: (s := hass.states.get(SWITCH)) and s.state == STATE_ON and s,
+        within=30,
+        what="the late confirmation",
+    )
+    assert state.attributes["correlation_id"] == pending
+    assert state.attributes["last_command_result"] == "confirmed"
+    ((_, command),) = observer.on("resource/commands")
+    assert command["correlationId"] == pending

@@ -83,7 +83,45 @@ class FlexApiResponseError(FlexApiError):
 
 
 class FlexApiTimeoutError(FlexApiError):
-    """The device did not answer a request in time."""
+    """The device did not answer a request in time.
+
+    The request was published: the device may still have carried it out, so
+    its outcome is unknown. ``seconds`` is how long we waited.
+    """
+
+    def __init__(self, message: str = "no response", seconds: float = 0.0) -> None:
+        """Keep how long the request waited for its answer."""
+        self.seconds = seconds
+        super().__init__(message)
+
+
+class FlexApiUnknownOutcomeError(FlexApiError):
+    """Publishing failed after MQTT took the request: it may still go out.
+
+    Paho queues a QoS 1 or 2 publish it cannot send and sends it after
+    reconnecting, so a failed publish is not a request that was not sent.
+    """
+
+
+class FlexApiNotSentError(FlexApiError):
+    """A request waited past its deadline in its lane: not sent, and never will be.
+
+    ``seconds`` is the deadline, counted from the moment the request was made.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        """Keep the deadline."""
+        self.seconds = seconds
+        super().__init__(f"not sent within {seconds:g} s of being made; abandoned")
+
+
+class FlexApiQueueFullError(FlexApiError):
+    """A lane already holds ``limit`` waiting requests: this one was refused."""
+
+    def __init__(self, limit: int) -> None:
+        """Keep the lane's limit."""
+        self.limit = limit
+        super().__init__(f"{limit} requests are already waiting; refused")
 
 
 class FlexApiNotConnectedError(FlexApiError):
