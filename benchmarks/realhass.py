@@ -39,6 +39,19 @@ if str(ROOT) not in sys.path:
 from simulator.broker import Mosquitto  # noqa: E402
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+sys.path.insert(0, str(ROOT / "scripts"))
+from demo import hass_command  # noqa: E402  (FLEXAPI_HASS, as the demo has it)
+
+
+def _bench_dir() -> Path:
+    """Where a run's configuration goes: inside this clone (git-ignored), which
+    a Home Assistant run in the chroot of scripts/lib.sh sees at the same path.
+    """
+    directory = ROOT / ".bench"
+    directory.mkdir(exist_ok=True)
+    return directory
+
+
 PROBE = Path(__file__).resolve().parent / "custom_components" / "bench_probe"
 
 
@@ -87,7 +100,7 @@ class HassProcess:
     yaml_sensors: list[dict[str, Any]] = field(default_factory=list)
     log_level: str = "warning"
     directory: Path = field(
-        default_factory=lambda: Path(tempfile.mkdtemp(prefix="flexapi-bench-hass-"))
+        default_factory=lambda: Path(tempfile.mkdtemp(prefix="hass-", dir=_bench_dir()))
     )
     process: subprocess.Popen[bytes] | None = None
     started_at: float = 0.0
@@ -159,11 +172,11 @@ class HassProcess:
     def start(self) -> None:
         """Start ``hass -c``."""
         self.write_config()
-        hass = Path(sys.executable).with_name("hass")
         log = (self.directory / "hass.log").open("wb")
         self.started_at = time.monotonic()
+        # Every step of FLEXAPI_HASS execs: the child's pid is hass's own.
         self.process = subprocess.Popen(
-            [str(hass), "-c", str(self.directory), "--skip-pip"],
+            [*hass_command(), "-c", str(self.directory), "--skip-pip"],
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
